@@ -1,0 +1,411 @@
+//! The judgement: from measurements to a framing class, gaze, sharp / plain / even, and a
+//! verdict per use with its reasons and fixes (codes fixed by the outside contract).
+//!
+//! Every threshold here names where it came from. "Calibrated" means: chosen between the values
+//! measured on the labelled photos of `../shared/photos` (run `headshot eval`), at a round number
+//! in the gap, not tuned to the last photo.
+
+use serde::Serialize;
+
+use crate::face::Face;
+use crate::measure::{BackgroundMeasures, FramingMeasures, LightingMeasures};
+use crate::uses::{Catalogue, Use, UseKind};
+
+/// What kind of picture a photo is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Framing {
+    Headshot,
+    HalfBody,
+    FullBody,
+    Environmental,
+    Group,
+    NoPerson,
+}
+
+impl Framing {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framing::Headshot => "headshot",
+            Framing::HalfBody => "half-body",
+            Framing::FullBody => "full-body",
+            Framing::Environmental => "environmental",
+            Framing::Group => "group",
+            Framing::NoPerson => "no-person",
+        }
+    }
+}
+
+/// Where the primary face looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Gaze {
+    Camera,
+    Away,
+}
+
+/// Everything measured about one photo that the judgement reads. Coordinates in pixels of the
+/// oriented photo.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Scene {
+    pub width: u32,
+    pub height: u32,
+    /// Sorted by prominence; the first is the primary subject.
+    pub faces: Vec<Face>,
+    /// Prominent people (see `count_people`).
+    pub people: usize,
+    /// Framing of the primary face; `None` without a face.
+    pub framing: Option<FramingMeasures>,
+    pub background: BackgroundMeasures,
+    pub lighting: Option<LightingMeasures>,
+    /// The photo came with transparency: its background is already replaced.
+    pub transparent_background: bool,
+}
+
+// --- thresholds --------------------------------------------------------------------------
+
+/// Head turned further than this (degrees) is looking away. Head-pose quality in ISO/IEC
+/// 29794-5 falls as cos^2(angle): at 25 degrees it is 0.82, the point where a face in a small
+/// circle visibly turns aside.
+pub const MAX_YAW_DEG: f32 = 25.0;
+pub const MAX_PITCH_DEG: f32 = 25.0;
+/// Irises off-centre by more than this share of the eye width are looking aside (calibrated:
+/// camera-facing photos measure |offset| <= ~0.08).
+pub const MAX_IRIS_OFFSET: f32 = 0.14;
+/// Sharpness (1 - Crete blur) below this is not sharp (calibrated: the sharp labelled faces
+/// measure >= ~0.55, Gaussian sigma 2 on a 200 px face drops to ~0.4).
+pub const MIN_SHARPNESS: f32 = 0.48;
+/// Busyness above this is a busy background (calibrated on the plain/busy labels).
+pub const MAX_PLAIN_BUSYNESS: f32 = 0.35;
+/// Left/right histogram intersection below this is uneven light (OFIQ's illumination uniformity
+/// is the same measure; calibrated on half-darkened faces: 0.3-0.5, even faces: > 0.6).
+pub const MIN_LIGHT_BALANCE: f32 = 0.5;
+/// Darker half at less than this share of the brighter is uneven (a 1.5-stop difference).
+pub const MIN_SIDE_RATIO: f32 = 0.55;
+/// Tilt beyond which a headshot should be straightened (framing.md: ~2 degrees).
+pub const STRAIGHTEN_ABOVE_DEG: f32 = 2.0;
+/// Where the frame cuts the body, in face heights below the chin: shoulders ~0.7, upper chest
+/// ~1.5, waist ~3.3, knees ~5.5 (body ~7.5 head heights; YuNet's box is ~0.85 of the head).
+pub const HEADSHOT_MAX_BODY: f32 = 1.9;
+pub const HALF_BODY_MAX_BODY: f32 = 5.0;
+/// The person covers less than this share of the frame, with a small face: the setting is a main
+/// part of the picture (calibrated).
+pub const ENVIRONMENTAL_MAX_COVERAGE: f32 = 0.12;
+pub const ENVIRONMENTAL_MAX_FACE: f32 = 0.12;
+/// In the tightest crop a headshot use makes, the face box is this share of the frame height
+/// (framing.md: ISO-style tight crop, eye-to-chin ~0.45 of the frame).
+pub const HEADSHOT_FACE_SHARE: f32 = 0.42;
+/// At display size, the eyes of a well-framed headshot are ~16 % of the frame apart; below 70 % of
+/// that the face is a few pixels per feature and no longer recognisable at a glance.
+pub const MIN_THUMBNAIL_LEGIBILITY: f32 = 0.7;
+const IDEAL_EYE_SHARE: f32 = 0.16;
+
+/// A face this share of the largest face's height or more, not pushed into a corner, is one of
+/// the photo's people; smaller faces are crowd, posters, passers-by.
+pub const PROMINENT_SHARE: f32 = 0.55;
+
+// --- prominence ----------------------------------------------------------------------------
+
+/// Scores each face for how much it is the subject (size relative to the largest, centrality,
+/// sharpness when known), stores it in `prominence`, and sorts the faces, most prominent first.
+pub fn rank_faces(faces: &mut [Face], width: u32, height: u32) {
+    let largest = faces.iter().map(|f| f.bbox.h).fold(0.0, f32::max).max(1.0);
+    let (w, h) = (width as f32, height as f32);
+    for f in faces.iter_mut() {
+        let c = f.bbox.center();
+        // 0 at the centre, 1 at a corner.
+        let d = (((c.x - w * 0.5) / (w * 0.5)).powi(2) + ((c.y - h * 0.5) / (h * 0.5)).powi(2)).sqrt() / 2f32.sqrt();
+        let centrality = 1.0 - 0.6 * d * d;
+        let size = f.bbox.h / largest;
+        let sharp = f.details.as_ref().map_or(1.0, |d| (0.5 + d.sharpness).min(1.0));
+        f.prominence = (size * centrality * sharp).clamp(0.0, 1.0);
+    }
+    faces.sort_by(|a, b| b.prominence.total_cmp(&a.prominence));
+}
+
+/// How many faces are prominent people of this photo (faces ranked by `rank_faces`).
+pub fn count_people(faces: &[Face]) -> usize {
+    let Some(top) = faces.first() else { return 0 };
+    faces.iter().filter(|f| f.prominence >= PROMINENT_SHARE * top.prominence).count()
+}
+
+// --- classes ---------------------------------------------------------------------------------
+
+pub fn classify_framing(scene: &Scene) -> Framing {
+    let Some(fm) = scene.framing else { return Framing::NoPerson };
+    if scene.people >= 2 {
+        return Framing::Group;
+    }
+    if fm.person_coverage < ENVIRONMENTAL_MAX_COVERAGE && fm.face_height_ratio < ENVIRONMENTAL_MAX_FACE {
+        return Framing::Environmental;
+    }
+    if fm.body_below_chin < HEADSHOT_MAX_BODY {
+        Framing::Headshot
+    } else if fm.body_below_chin < HALF_BODY_MAX_BODY && fm.cut_by_bottom {
+        Framing::HalfBody
+    } else if fm.body_below_chin < HALF_BODY_MAX_BODY - 1.0 {
+        // The person ends inside the frame early: seated, or cut by something in front.
+        Framing::HalfBody
+    } else {
+        Framing::FullBody
+    }
+}
+
+pub fn gaze(face: &Face) -> Option<Gaze> {
+    let d = face.details.as_ref()?;
+    let away = d.pose.yaw_deg.abs() > MAX_YAW_DEG
+        || d.pose.pitch_deg.abs() > MAX_PITCH_DEG
+        || d.iris_offset.abs() > MAX_IRIS_OFFSET;
+    Some(if away { Gaze::Away } else { Gaze::Camera })
+}
+
+pub fn is_sharp(face: &Face) -> bool {
+    face.details.as_ref().is_some_and(|d| d.sharpness >= MIN_SHARPNESS)
+}
+
+pub fn is_plain(scene: &Scene) -> bool {
+    scene.transparent_background || scene.background.busyness <= MAX_PLAIN_BUSYNESS
+}
+
+pub fn is_even(l: &LightingMeasures) -> bool {
+    l.balance >= MIN_LIGHT_BALANCE && l.side_ratio >= MIN_SIDE_RATIO && l.clipped < 0.1 && l.crushed < 0.1
+}
+
+// --- verdicts --------------------------------------------------------------------------------
+
+/// Whether a photo can serve a use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Ready,
+    Fixable,
+    Unsuitable,
+}
+
+/// Why a photo falls short for a use (stable codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reason {
+    NoFace,
+    MultiplePeople,
+    LookingAway,
+    EyesClosed,
+    FaceNotSharp,
+    BusyBackground,
+    FaceTooSmallAtThumbnail,
+    LowResolution,
+    UnevenLighting,
+    HeadCutOff,
+    TiltedHead,
+    /// A head-and-shoulders photo cannot be widened into a wide portrait.
+    FramingTooTight,
+}
+
+impl Reason {
+    /// The reason in plain words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            Reason::NoFace => "no face found",
+            Reason::MultiplePeople => "more than one person",
+            Reason::LookingAway => "not looking at the camera",
+            Reason::EyesClosed => "eyes closed",
+            Reason::FaceNotSharp => "face not sharp",
+            Reason::BusyBackground => "busy background",
+            Reason::FaceTooSmallAtThumbnail => "face too small at thumbnail size",
+            Reason::LowResolution => "not enough pixels",
+            Reason::UnevenLighting => "uneven light on the face",
+            Reason::HeadCutOff => "head cut off by the frame",
+            Reason::TiltedHead => "head tilted",
+            Reason::FramingTooTight => "too tight for this format",
+        }
+    }
+}
+
+/// What would make a photo usable (stable codes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fix {
+    CropTighter,
+    ReplaceBackground,
+    Straighten,
+    EvenOutLighting,
+    PickPrimarySubject,
+}
+
+/// The judgement of one photo for one use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    #[serde(rename = "use")]
+    pub use_name: String,
+    pub kind: UseKind,
+    pub status: Status,
+    pub reasons: Vec<Reason>,
+    pub fixes: Vec<Fix>,
+    /// How good a pick this photo is for the use, 0..1 (for choosing the best photo per use).
+    pub score: f32,
+    /// Legibility at the use's display size (1 = an ideal headshot crop), when there is a face.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumbnail_legibility: Option<f32>,
+}
+
+#[derive(Default)]
+struct Builder {
+    status: Option<Status>,
+    reasons: Vec<Reason>,
+    fixes: Vec<Fix>,
+}
+
+impl Builder {
+    fn flag(&mut self, status: Status, reason: Reason, fix: Option<Fix>) {
+        self.status = Some(self.status.map_or(status, |s| s.max(status)));
+        if !self.reasons.contains(&reason) {
+            self.reasons.push(reason);
+        }
+        if let Some(f) = fix {
+            self.fix(f);
+        }
+    }
+
+    fn fix(&mut self, f: Fix) {
+        if !self.fixes.contains(&f) {
+            self.fixes.push(f);
+        }
+        self.status = Some(self.status.map_or(Status::Fixable, |s| s.max(Status::Fixable)));
+    }
+}
+
+/// Legibility of the primary face at `u`'s display size: the face cropped as tight as a headshot
+/// allows (but never from fewer source pixels than the use needs), shown at `display_px`, as a
+/// share of an ideal headshot's eye distance.
+pub fn thumbnail_legibility(scene: &Scene, face: &Face, u: &Use) -> f32 {
+    let tight = face.bbox.h / HEADSHOT_FACE_SHARE;
+    let crop = tight.max(u.min_source_px as f32);
+    let eyes_on_screen = face.landmarks.inter_eye() * u.display_px as f32 / crop;
+    let _ = scene;
+    eyes_on_screen / (IDEAL_EYE_SHARE * u.display_px as f32)
+}
+
+/// Judges the photo for one use.
+pub fn verdict(scene: &Scene, framing: Framing, u: &Use) -> Verdict {
+    let mut b = Builder::default();
+    let headshot = u.kind == UseKind::Headshot;
+    let mut legibility = None;
+
+    match scene.faces.first() {
+        None => b.flag(Status::Unsuitable, Reason::NoFace, None),
+        Some(face) => {
+            if scene.people >= 2 {
+                b.flag(Status::Fixable, Reason::MultiplePeople, Some(Fix::PickPrimarySubject));
+            }
+            if let Some(d) = &face.details {
+                if !d.eyes_open {
+                    b.flag(Status::Unsuitable, Reason::EyesClosed, None);
+                }
+                if d.sharpness < MIN_SHARPNESS {
+                    b.flag(Status::Unsuitable, Reason::FaceNotSharp, None);
+                }
+                // A portrait may tell its story with the subject looking aside; a headshot may not.
+                if headshot && gaze(face) == Some(Gaze::Away) {
+                    b.flag(Status::Unsuitable, Reason::LookingAway, None);
+                }
+                if headshot && d.pose.roll_deg.abs() > STRAIGHTEN_ABOVE_DEG {
+                    b.flag(Status::Fixable, Reason::TiltedHead, Some(Fix::Straighten));
+                }
+            }
+            let short_side = scene.width.min(scene.height);
+            if short_side < u.min_source_px.min(u.width.min(u.height)) {
+                b.flag(Status::Unsuitable, Reason::LowResolution, None);
+            }
+            let fm = scene.framing.unwrap_or_default();
+            let face_cut = face.bbox.x < 0.0
+                || face.bbox.y < 0.0
+                || face.bbox.right() > scene.width as f32
+                || face.bbox.bottom() > scene.height as f32;
+            if face_cut || (headshot && !u.circle && fm.head_cut_at_top && fm.hair_above_box < 0.1) {
+                b.flag(Status::Unsuitable, Reason::HeadCutOff, None);
+            }
+            if headshot {
+                let l = thumbnail_legibility(scene, face, u);
+                legibility = Some(l);
+                if l < MIN_THUMBNAIL_LEGIBILITY {
+                    b.flag(Status::Unsuitable, Reason::FaceTooSmallAtThumbnail, None);
+                }
+                if framing != Framing::Headshot {
+                    b.fix(Fix::CropTighter);
+                }
+                if !is_plain(scene) {
+                    // Replacing needs a person outline to cut along; without the head in the
+                    // matte there is none to trust.
+                    let matte_ok = fm.person_coverage > 0.02 && fm.hair_above_box > 0.0;
+                    let s = if matte_ok { Status::Fixable } else { Status::Unsuitable };
+                    b.flag(s, Reason::BusyBackground, matte_ok.then_some(Fix::ReplaceBackground));
+                }
+                if let Some(l) = &scene.lighting
+                    && !is_even(l)
+                {
+                    b.flag(Status::Fixable, Reason::UnevenLighting, Some(Fix::EvenOutLighting));
+                }
+            } else {
+                // Wide portrait formats need room around the person.
+                if framing == Framing::Headshot && u.aspect() > 1.2 {
+                    b.flag(Status::Unsuitable, Reason::FramingTooTight, None);
+                }
+                let l = thumbnail_legibility(scene, face, u);
+                legibility = Some(l);
+            }
+        }
+    }
+    let status = b.status.unwrap_or(Status::Ready);
+    let score = pick_score(scene, framing, u, status, b.reasons.len());
+    Verdict {
+        use_name: u.name.clone(),
+        kind: u.kind,
+        status,
+        reasons: b.reasons,
+        fixes: b.fixes,
+        score,
+        thumbnail_legibility: legibility,
+    }
+}
+
+/// How good a pick this photo is for the use: status first, then face quality and fit.
+fn pick_score(scene: &Scene, framing: Framing, u: &Use, status: Status, reasons: usize) -> f32 {
+    let Some(face) = scene.faces.first() else { return 0.0 };
+    let base = match status {
+        Status::Ready => 0.7,
+        Status::Fixable => 0.4,
+        Status::Unsuitable => 0.0,
+    };
+    let sharp = face.details.as_ref().map_or(0.0, |d| d.sharpness.clamp(0.0, 1.0));
+    let fit = match (u.kind, framing) {
+        (UseKind::Headshot, Framing::Headshot) => 1.0,
+        (UseKind::Portrait, Framing::HalfBody | Framing::Environmental | Framing::FullBody) => 1.0,
+        _ => 0.5,
+    };
+    let res = (scene.width.min(scene.height) as f32 / u.width.max(u.height) as f32).min(1.0);
+    (base + 0.1 * sharp + 0.1 * fit + 0.1 * res - 0.02 * reasons as f32).clamp(0.0, 1.0)
+}
+
+/// The whole judgement of one photo.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Judgement {
+    pub framing: Framing,
+    pub gaze: Option<Gaze>,
+    pub sharp: bool,
+    pub plain: bool,
+    pub even: bool,
+    pub verdicts: Vec<Verdict>,
+}
+
+pub fn judge(scene: &Scene, catalogue: &Catalogue) -> Judgement {
+    let framing = classify_framing(scene);
+    let primary = scene.faces.first();
+    Judgement {
+        framing,
+        gaze: primary.and_then(gaze),
+        sharp: primary.is_some_and(is_sharp),
+        plain: is_plain(scene),
+        even: scene.lighting.as_ref().is_some_and(is_even),
+        verdicts: catalogue.uses.iter().map(|u| verdict(scene, framing, u)).collect(),
+    }
+}

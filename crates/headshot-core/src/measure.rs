@@ -1,0 +1,260 @@
+//! Measurements: numbers read off the analysis copy, the faces and the person matte. Each is
+//! documented with its unit; the judgement (`judge`) turns them into classes.
+
+use image::RgbImage;
+use serde::Serialize;
+
+use crate::face::Face;
+use crate::geometry::Rect;
+use crate::matte::PersonMatte;
+
+/// Where and how large the primary person is in the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct FramingMeasures {
+    /// Primary face box height / frame height, 0..1.
+    pub face_height_ratio: f32,
+    /// How far down the body the frame (or the person, if they end inside it) reaches, measured
+    /// from the chin in face-box heights: ~0.7 shoulders, ~1.8 chest, ~3.3 waist, ~5.5 knees,
+    /// ~7.5 feet.
+    pub body_below_chin: f32,
+    /// Whether the person runs into the bottom edge of the frame (cut by it).
+    pub cut_by_bottom: bool,
+    /// Share of the frame the person covers (matte mean), 0..1.
+    pub person_coverage: f32,
+    /// Horizontal offset of the primary face from the frame centre, share of frame width, 0..0.5.
+    pub off_centre: f32,
+    /// Top of the head above the face box top, in face-box heights (from the matte; 0 when the
+    /// matte does not show it).
+    pub hair_above_box: f32,
+    /// Whether the top of the head touches the frame's top edge (cut off).
+    pub head_cut_at_top: bool,
+}
+
+/// Measures the framing of `primary` in a frame of `width` x `height` (pixels of the same image
+/// as the face and matte).
+pub fn framing(width: u32, height: u32, primary: &Face, matte: &PersonMatte) -> FramingMeasures {
+    let (w, h) = (width as f32, height as f32);
+    let b = primary.bbox;
+    let face_h = b.h.max(1.0);
+    // YuNet's box ends at about the chin.
+    let chin = b.bottom();
+
+    // The lowest row of the person below the face, in the face's column band widened to the
+    // shoulders (a neighbour's body at the side must not count).
+    let band = Rect::new(b.center().x - b.w * 2.0, 0.0, b.w * 4.0, h).clamped(w, h);
+    let mut lowest = chin;
+    let mut touching_bottom = false;
+    let (x0, x1) = (band.x as u32, (band.right() as u32).min(width));
+    let step = ((x1 - x0) / 64).max(1);
+    for y in (chin.max(0.0) as u32..height).rev() {
+        let hit = (x0..x1).step_by(step as usize).any(|x| matte.get(x, y) > 0.5);
+        if hit {
+            lowest = y as f32 + 1.0;
+            touching_bottom = y + 2 >= height;
+            break;
+        }
+    }
+    let body_below_chin = (lowest - chin).max(0.0) / face_h;
+
+    let head_top = matte.head_top(b.x + b.w * 0.2, b.right() - b.w * 0.2, b.y + b.h * 0.3);
+    let hair_above_box = head_top.map_or(0.0, |t| ((b.y - t) / face_h).max(0.0));
+    let head_cut_at_top = head_top.is_some_and(|t| t <= 1.0) || b.y <= 1.0;
+
+    FramingMeasures {
+        face_height_ratio: b.h / h,
+        body_below_chin,
+        cut_by_bottom: touching_bottom,
+        person_coverage: matte.coverage(),
+        off_centre: ((b.center().x - w * 0.5) / w).abs(),
+        hair_above_box,
+        head_cut_at_top,
+    }
+}
+
+/// How busy the background is, after ISO/IEC 29794-5's background uniformity (OFIQ): gradient
+/// energy over background pixels only, plus how spread its colours are.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct BackgroundMeasures {
+    /// 0 (flat) .. 1 (very busy): the combined score the judgement thresholds.
+    pub busyness: f32,
+    /// Mean Sobel gradient magnitude over background pixels, luminance in 0..1 units per pixel,
+    /// at a normalised 512 px long side.
+    pub gradient: f32,
+    /// Standard deviation of background colour (mean over R, G, B), 0..1.
+    pub colour_spread: f32,
+    /// Share of the frame that is background, 0..1.
+    pub share: f32,
+}
+
+/// Measures the background of `img` where `matte` says there is no person. Both are at the
+/// same resolution.
+pub fn background(img: &RgbImage, matte: &PersonMatte) -> BackgroundMeasures {
+    // Work at a fixed 512 px long side so the gradient means the same at any photo size.
+    let (w, h) = img.dimensions();
+    let s = (512.0 / w.max(h) as f32).min(1.0);
+    let (sw, sh) = (((w as f32 * s).round() as u32).max(3), ((h as f32 * s).round() as u32).max(3));
+    let small = crate::resize::resize_rgb(img, sw, sh);
+    let mask_small = crate::resize::resize_gray(&matte.to_gray(), sw, sh);
+    // Grow the person by a few pixels so the subject's own outline does not count as clutter.
+    let person: Vec<f32> = mask_small.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect();
+    let grown = crate::matte::box_mean(&person, sw as usize, sh as usize, 4);
+
+    let lum: Vec<f32> = small
+        .pixels()
+        .map(|p| (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0)
+        .collect();
+    let (wu, hu) = (sw as usize, sh as usize);
+    let (mut gsum, mut n) = (0f64, 0f64);
+    let mut csum = [0f64; 3];
+    let mut csq = [0f64; 3];
+    for y in 1..hu - 1 {
+        for x in 1..wu - 1 {
+            let k = y * wu + x;
+            if grown[k] > 0.02 {
+                continue;
+            }
+            let l = |dx: isize, dy: isize| lum[(y as isize + dy) as usize * wu + (x as isize + dx) as usize];
+            let gx = (l(1, -1) + 2.0 * l(1, 0) + l(1, 1)) - (l(-1, -1) + 2.0 * l(-1, 0) + l(-1, 1));
+            let gy = (l(-1, 1) + 2.0 * l(0, 1) + l(1, 1)) - (l(-1, -1) + 2.0 * l(0, -1) + l(1, -1));
+            gsum += f64::from((gx * gx + gy * gy).sqrt() / 8.0);
+            let p = small.get_pixel(x as u32, y as u32);
+            for c in 0..3 {
+                let v = f64::from(p[c]) / 255.0;
+                csum[c] += v;
+                csq[c] += v * v;
+            }
+            n += 1.0;
+        }
+    }
+    let total = ((wu - 2) * (hu - 2)) as f64;
+    if n < 50.0 {
+        // Almost no background: nothing to be busy.
+        return BackgroundMeasures { share: (n / total) as f32, ..Default::default() };
+    }
+    let gradient = (gsum / n) as f32;
+    let colour_spread =
+        ((0..3).map(|c| (csq[c] / n - (csum[c] / n).powi(2)).max(0.0).sqrt()).sum::<f64>() / 3.0) as f32;
+    // Both terms map to ~1 for cluttered scenes: gradient 0.03 (per-pixel luminance step at
+    // 512 px) and colour spread 0.2 were the medians of the photos labelled busy in
+    // ../shared/photos; studio walls sit well under half of each.
+    let busyness = (0.7 * (gradient / 0.03) + 0.3 * (colour_spread / 0.2)).min(2.0) / 2.0;
+    BackgroundMeasures { busyness, gradient, colour_spread, share: (n / total) as f32 }
+}
+
+/// Light on the primary face.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct LightingMeasures {
+    /// Left/right balance: intersection of the luminance histograms of the two halves of the
+    /// face (OFIQ's illumination uniformity), 0..1, 1 = identical.
+    pub balance: f32,
+    /// Ratio of the darker half's mean luminance to the brighter's, 0..1.
+    pub side_ratio: f32,
+    /// Mean face luminance, 0..1.
+    pub exposure: f32,
+    /// Share of face pixels clipped white (>= 250), 0..1.
+    pub clipped: f32,
+    /// Share of face pixels crushed black (<= 5), 0..1.
+    pub crushed: f32,
+    /// Standard deviation of face luminance, 0..1.
+    pub contrast: f32,
+}
+
+/// Measures the light on `face` in `img` (same resolution). The face is split at the line through
+/// the eye midpoint and mouth midpoint, so a turned head is split at its own middle.
+pub fn lighting(img: &RgbImage, face: &Face) -> LightingMeasures {
+    let b = face.bbox.clamped(img.width() as f32, img.height() as f32);
+    // The inner face (cheeks, forehead, nose), away from hair and background.
+    let inner = Rect::new(b.x + b.w * 0.15, b.y + b.h * 0.15, b.w * 0.7, b.h * 0.75);
+    if inner.w < 4.0 || inner.h < 4.0 {
+        return LightingMeasures { balance: 1.0, side_ratio: 1.0, ..Default::default() };
+    }
+    let lm = &face.landmarks;
+    let (top, bot) = (lm.eye_mid(), lm.mouth_mid());
+    let mut hist = [[0u32; 32]; 2];
+    let mut sum = [0f64; 2];
+    let mut cnt = [0u32; 2];
+    let (mut all, mut sq, mut clipped, mut crushed) = (0f64, 0f64, 0u32, 0u32);
+    for y in inner.y as u32..inner.bottom() as u32 {
+        for x in inner.x as u32..inner.right() as u32 {
+            let p = img.get_pixel(x, y);
+            let l = 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2]);
+            // Which side of the face's midline (eye midpoint -> mouth midpoint) the pixel is on.
+            let side = ((bot.x - top.x) * (y as f32 - top.y) - (bot.y - top.y) * (x as f32 - top.x)) > 0.0;
+            let s = usize::from(side);
+            hist[s][(l as usize / 8).min(31)] += 1;
+            sum[s] += f64::from(l);
+            cnt[s] += 1;
+            all += f64::from(l);
+            sq += f64::from(l) * f64::from(l);
+            clipped += u32::from(l >= 250.0);
+            crushed += u32::from(l <= 5.0);
+        }
+    }
+    let n = (cnt[0] + cnt[1]).max(1) as f64;
+    let balance = if cnt[0] == 0 || cnt[1] == 0 {
+        1.0
+    } else {
+        (0..32)
+            .map(|i| (hist[0][i] as f32 / cnt[0] as f32).min(hist[1][i] as f32 / cnt[1] as f32))
+            .sum::<f32>()
+    };
+    let means = [sum[0] / f64::from(cnt[0].max(1)), sum[1] / f64::from(cnt[1].max(1))];
+    let side_ratio = (means[0].min(means[1]) / means[0].max(means[1]).max(1.0)) as f32;
+    let mean = all / n;
+    LightingMeasures {
+        balance,
+        side_ratio,
+        exposure: (mean / 255.0) as f32,
+        clipped: (f64::from(clipped) / n) as f32,
+        crushed: (f64::from(crushed) / n) as f32,
+        contrast: (((sq / n) - mean * mean).max(0.0).sqrt() / 255.0) as f32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::Landmarks;
+    use crate::geometry::Point;
+
+    fn face_at(b: Rect) -> Face {
+        let c = b.center();
+        Face {
+            bbox: b,
+            score: 0.9,
+            landmarks: Landmarks {
+                right_eye: Point::new(c.x - b.w * 0.2, b.y + b.h * 0.4),
+                left_eye: Point::new(c.x + b.w * 0.2, b.y + b.h * 0.4),
+                nose: c,
+                mouth_right: Point::new(c.x - b.w * 0.15, b.y + b.h * 0.75),
+                mouth_left: Point::new(c.x + b.w * 0.15, b.y + b.h * 0.75),
+            },
+            ..Face::default()
+        }
+    }
+
+    #[test]
+    fn flat_background_is_not_busy_and_noise_is() {
+        let matte = PersonMatte::new(200, 200);
+        let flat = RgbImage::from_pixel(200, 200, image::Rgb([120, 130, 140]));
+        assert!(background(&flat, &matte).busyness < 0.05);
+        let noisy = RgbImage::from_fn(200, 200, |x, y| {
+            let v = ((x * 7919 + y * 104_729) % 251) as u8;
+            image::Rgb([v, v.wrapping_mul(3), 255 - v])
+        });
+        assert!(background(&noisy, &matte).busyness > 0.8);
+    }
+
+    #[test]
+    fn half_lit_face_is_unbalanced() {
+        let b = Rect::new(50.0, 50.0, 100.0, 120.0);
+        let even = RgbImage::from_pixel(200, 220, image::Rgb([180, 150, 130]));
+        let l = lighting(&even, &face_at(b));
+        assert!(l.balance > 0.95 && l.side_ratio > 0.95);
+        let half = RgbImage::from_fn(200, 220, |x, _| {
+            if x < 100 { image::Rgb([180, 150, 130]) } else { image::Rgb([60, 50, 40]) }
+        });
+        let l = lighting(&half, &face_at(b));
+        assert!(l.balance < 0.3 && l.side_ratio < 0.5, "{l:?}");
+    }
+}

@@ -1,0 +1,309 @@
+//! The one way every photo enters the program: bytes -> oriented, sRGB, size-limited pixels,
+//! plus a reduced copy for analysis.
+//!
+//! Every coordinate the program reports is in the photo *as a person sees it*: EXIF orientation is
+//! applied here, once, so no later stage has to think about it.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, RgbImage};
+use serde::{Deserialize, Serialize};
+
+use crate::resize::resize_rgb;
+
+/// Bounds on what a single photo may cost. A photo over them is refused before its pixels are
+/// allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest number of pixels (width x height) accepted.
+    pub max_pixels: u64,
+    /// Largest file accepted, in bytes.
+    pub max_bytes: u64,
+    /// Long side of the analysis copy, in pixels.
+    pub analysis_long_side: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_pixels: 100_000_000,
+            max_bytes: 50 * 1024 * 1024,
+            // ~1.9 MP for a 4:3 photo: enough for faces down to ~20 px in a full-body shot, small
+            // enough that detection and measurements stay in tens of milliseconds.
+            analysis_long_side: 1600,
+        }
+    }
+}
+
+/// What kind of failure stopped a photo. Serialised as in the report's `errors[].kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum PhotoErrorKind {
+    /// The bytes are not a valid image of a format we read (truncated, corrupt, empty).
+    Decode,
+    /// A valid file of a format or variant we do not read.
+    Unsupported,
+    /// Over the pixel or byte limits.
+    TooLarge,
+    /// Could not be read from disk.
+    Io,
+}
+
+/// A photo that could not be read, with the path and the reason.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{}: {reason}", path.display())]
+pub struct PhotoError {
+    pub path: PathBuf,
+    pub kind: PhotoErrorKind,
+    pub reason: String,
+}
+
+impl PhotoError {
+    fn new(path: &Path, kind: PhotoErrorKind, reason: impl Into<String>) -> Self {
+        Self { path: path.to_path_buf(), kind, reason: reason.into() }
+    }
+
+    fn from_image(path: &Path, e: image::ImageError) -> Self {
+        use image::ImageError as E;
+        let kind = match &e {
+            E::Decoding(_) => PhotoErrorKind::Decode,
+            E::Unsupported(_) => PhotoErrorKind::Unsupported,
+            E::Limits(_) => PhotoErrorKind::TooLarge,
+            E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                PhotoErrorKind::Decode
+            }
+            E::IoError(_) => PhotoErrorKind::Io,
+            E::Encoding(_) | E::Parameter(_) => PhotoErrorKind::Decode,
+        };
+        Self::new(path, kind, e.to_string())
+    }
+}
+
+/// A decoded photo: oriented, in sRGB, 8 bits per channel.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// Where it came from (for reports and errors).
+    pub path: PathBuf,
+    /// Full-resolution pixels, oriented and in sRGB. Transparent pixels are composited over
+    /// mid grey so analysis sees a plain background where the photo had none.
+    pub pixels: RgbImage,
+    /// The photo's own transparency, if it had any (255 = opaque). A transparent background
+    /// counts as already replaced.
+    pub alpha: Option<GrayImage>,
+    /// A reduced copy for analysis (long side at most `Limits::analysis_long_side`).
+    pub analysis: RgbImage,
+    /// Full-resolution pixels per analysis pixel (>= 1).
+    pub analysis_scale: f32,
+    /// The EXIF orientation that was applied (1..=8; 1 = none).
+    pub exif_orientation: u8,
+    /// Whether an embedded ICC profile was converted to sRGB.
+    pub icc_converted: bool,
+}
+
+impl Photo {
+    pub fn width(&self) -> u32 {
+        self.pixels.width()
+    }
+
+    pub fn height(&self) -> u32 {
+        self.pixels.height()
+    }
+
+    /// Reads and decodes a photo from disk.
+    pub fn open(path: &Path, limits: &Limits) -> Result<Photo, PhotoError> {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
+        if meta.is_dir() {
+            return Err(PhotoError::new(path, PhotoErrorKind::Io, "is a directory"));
+        }
+        if meta.len() > limits.max_bytes {
+            return Err(PhotoError::new(
+                path,
+                PhotoErrorKind::TooLarge,
+                format!("file is {} bytes; the limit is {}", meta.len(), limits.max_bytes),
+            ));
+        }
+        let bytes = std::fs::read(path)
+            .map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
+        Photo::decode(path, &bytes, limits)
+    }
+
+    /// Decodes a photo from bytes already in memory; `path` names it in errors and reports.
+    pub fn decode(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Photo, PhotoError> {
+        if bytes.is_empty() {
+            return Err(PhotoError::new(path, PhotoErrorKind::Decode, "the file is empty"));
+        }
+        if bytes.len() as u64 > limits.max_bytes {
+            return Err(PhotoError::new(
+                path,
+                PhotoErrorKind::TooLarge,
+                format!("file is {} bytes; the limit is {}", bytes.len(), limits.max_bytes),
+            ));
+        }
+        let reader = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
+        if reader.format().is_none() {
+            return Err(PhotoError::new(
+                path,
+                PhotoErrorKind::Unsupported,
+                "not a JPEG, PNG or WebP image (unrecognised content)",
+            ));
+        }
+        let mut reader = reader;
+        reader.limits(image_limits(limits));
+        let mut decoder = reader.into_decoder().map_err(|e| PhotoError::from_image(path, e))?;
+
+        // Refuse from the header, before any pixel buffer exists.
+        let (w, h) = decoder.dimensions();
+        let pixels = u64::from(w) * u64::from(h);
+        if pixels > limits.max_pixels {
+            return Err(PhotoError::new(
+                path,
+                PhotoErrorKind::TooLarge,
+                format!(
+                    "{w}x{h} is {:.1} MP; the limit is {:.1} MP",
+                    pixels as f64 / 1e6,
+                    limits.max_pixels as f64 / 1e6
+                ),
+            ));
+        }
+        if w == 0 || h == 0 {
+            return Err(PhotoError::new(path, PhotoErrorKind::Decode, "the image has no pixels"));
+        }
+
+        // Metadata problems are not fatal: a photo with a broken EXIF block is still a photo.
+        let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+        let icc = decoder.icc_profile().ok().flatten();
+
+        let mut img = DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?;
+        img.apply_orientation(orientation);
+
+        let (mut rgb, alpha) = split_alpha(img);
+        let icc_converted = match icc {
+            Some(profile) => to_srgb(&mut rgb, &profile),
+            None => false,
+        };
+
+        let (analysis, analysis_scale) = analysis_copy(&rgb, limits.analysis_long_side);
+        Ok(Photo {
+            path: path.to_path_buf(),
+            pixels: rgb,
+            alpha,
+            analysis,
+            analysis_scale,
+            exif_orientation: orientation_code(orientation),
+            icc_converted,
+        })
+    }
+}
+
+fn image_limits(limits: &Limits) -> image::Limits {
+    let mut l = image::Limits::default();
+    // A side longer than the whole pixel budget on a 1-pixel-high strip is still refused.
+    let side = limits.max_pixels.min(u64::from(u32::MAX)) as u32;
+    l.max_image_width = Some(side);
+    l.max_image_height = Some(side);
+    // 16-bit RGBA is the widest layout a decoder may produce (8 bytes per pixel), plus slack
+    // for the decoder's own buffers.
+    l.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l
+}
+
+fn orientation_code(o: image::metadata::Orientation) -> u8 {
+    use image::metadata::Orientation as O;
+    match o {
+        O::NoTransforms => 1,
+        O::FlipHorizontal => 2,
+        O::Rotate180 => 3,
+        O::FlipVertical => 4,
+        O::Rotate90FlipH => 5,
+        O::Rotate90 => 6,
+        O::Rotate270FlipH => 7,
+        O::Rotate270 => 8,
+    }
+}
+
+/// Splits any decoded layout into 8-bit RGB plus an optional alpha plane. Transparent pixels
+/// are composited over mid grey, which reads as a plain studio background to the analysis.
+fn split_alpha(img: DynamicImage) -> (RgbImage, Option<GrayImage>) {
+    if !img.color().has_alpha() {
+        return (img.into_rgb8(), None);
+    }
+    let rgba = img.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let mut rgb = RgbImage::new(w, h);
+    let mut alpha = GrayImage::new(w, h);
+    let mut any_transparent = false;
+    for ((src, dst), a) in rgba.pixels().zip(rgb.pixels_mut()).zip(alpha.pixels_mut()) {
+        let al = u32::from(src[3]);
+        any_transparent |= al < 255;
+        for c in 0..3 {
+            dst[c] = ((u32::from(src[c]) * al + 128 * (255 - al) + 127) / 255) as u8;
+        }
+        a[0] = src[3];
+    }
+    (rgb, any_transparent.then_some(alpha))
+}
+
+/// Converts pixels from an embedded ICC profile to sRGB in place. Returns whether a conversion
+/// happened: profiles that cannot be parsed, or that describe something other than RGB pixels
+/// (a CMYK JPEG is already turned into RGB by the decoder), leave the pixels as they are.
+fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> bool {
+    let Ok(src) = moxcms::ColorProfile::new_from_slice(icc) else {
+        return false;
+    };
+    if src.color_space != moxcms::DataColorSpace::Rgb {
+        return false;
+    }
+    let srgb = moxcms::ColorProfile::new_srgb();
+    let Ok(transform) = src.create_transform_8bit(
+        moxcms::Layout::Rgb,
+        &srgb,
+        moxcms::Layout::Rgb,
+        moxcms::TransformOptions::default(),
+    ) else {
+        return false;
+    };
+    let mut out = vec![0u8; rgb.as_raw().len()];
+    if transform.transform(rgb.as_raw(), &mut out).is_err() {
+        return false;
+    }
+    rgb.copy_from_slice(&out);
+    true
+}
+
+/// The reduced copy used for analysis, and the full-per-analysis pixel scale.
+fn analysis_copy(rgb: &RgbImage, long_side: u32) -> (RgbImage, f32) {
+    let (w, h) = rgb.dimensions();
+    let long = w.max(h);
+    if long <= long_side {
+        return (rgb.clone(), 1.0);
+    }
+    let s = long_side as f32 / long as f32;
+    let nw = ((w as f32 * s).round() as u32).max(1);
+    let nh = ((h as f32 * s).round() as u32).max(1);
+    let small = resize_rgb(rgb, nw, nh);
+    (small, w as f32 / nw as f32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_bytes_are_a_decode_error() {
+        let e = Photo::decode(Path::new("x.jpg"), &[], &Limits::default()).unwrap_err();
+        assert_eq!(e.kind, PhotoErrorKind::Decode);
+        assert!(e.to_string().starts_with("x.jpg:"));
+    }
+
+    #[test]
+    fn text_is_unsupported() {
+        let e = Photo::decode(Path::new("notes.jpg"), b"hello, not a photo", &Limits::default())
+            .unwrap_err();
+        assert_eq!(e.kind, PhotoErrorKind::Unsupported);
+    }
+}

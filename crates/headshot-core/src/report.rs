@@ -1,0 +1,186 @@
+//! The report of one photo, in the shape the outside contract fixes (`docs/contract.md` in the
+//! shared docs): serialise it with serde_json.
+
+use serde::Serialize;
+
+use crate::face::{Face, Pose};
+use crate::geometry::Rect;
+use crate::judge::{Framing, Gaze, Judgement, Scene, Verdict};
+use crate::measure::{FramingMeasures, LightingMeasures};
+use crate::photo::{PhotoError, PhotoErrorKind};
+
+fn r1(v: f32) -> f32 {
+    (v * 10.0).round() / 10.0
+}
+
+fn r3(v: f32) -> f32 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// Five landmarks as `[x, y]` pairs, pixels of the oriented photo.
+#[derive(Debug, Clone, Serialize)]
+pub struct LandmarksReport {
+    pub right_eye: [f32; 2],
+    pub left_eye: [f32; 2],
+    pub nose: [f32; 2],
+    pub mouth_right: [f32; 2],
+    pub mouth_left: [f32; 2],
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FaceReport {
+    #[serde(rename = "box")]
+    pub bbox: Rect,
+    pub score: f32,
+    pub landmarks: LandmarksReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pose: Option<Pose>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eyes_open: Option<bool>,
+    /// 0..1 (see `sharpness::face_sharpness`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sharpness: Option<f32>,
+    /// How much this face is the subject, 0..1.
+    pub prominence: f32,
+    /// Eye opening / eye-to-chin distance.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eye_openness: Option<f32>,
+    /// Iris offset from the eye centre, share of the eye width (> 0 towards the viewer's right).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iris_offset: Option<f32>,
+}
+
+impl FaceReport {
+    pub fn new(f: &Face) -> Self {
+        let p = |pt: crate::Point| [r1(pt.x), r1(pt.y)];
+        let d = f.details.as_ref();
+        FaceReport {
+            bbox: Rect::new(r1(f.bbox.x), r1(f.bbox.y), r1(f.bbox.w), r1(f.bbox.h)),
+            score: r3(f.score),
+            landmarks: LandmarksReport {
+                right_eye: p(f.landmarks.right_eye),
+                left_eye: p(f.landmarks.left_eye),
+                nose: p(f.landmarks.nose),
+                mouth_right: p(f.landmarks.mouth_right),
+                mouth_left: p(f.landmarks.mouth_left),
+            },
+            pose: d.map(|d| Pose {
+                yaw_deg: r1(d.pose.yaw_deg),
+                pitch_deg: r1(d.pose.pitch_deg),
+                roll_deg: r1(d.pose.roll_deg),
+            }),
+            eyes_open: d.map(|d| d.eyes_open),
+            sharpness: d.map(|d| r3(d.sharpness)),
+            prominence: r3(f.prominence),
+            eye_openness: d.map(|d| r3(d.eye_openness)),
+            iris_offset: d.map(|d| r3(d.iris_offset)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BackgroundReport {
+    pub plain: bool,
+    /// 0 (flat) .. 1 (busy).
+    pub busyness: f32,
+    /// Mean Sobel gradient over background pixels (luminance 0..1 per pixel at 512 px).
+    pub gradient: f32,
+    /// Background colour standard deviation, 0..1.
+    pub colour_spread: f32,
+    /// Share of the frame that is background, 0..1.
+    pub share: f32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LightingReport {
+    pub even: bool,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub measures: Option<LightingMeasures>,
+}
+
+/// One output file written by `studio`.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutputReport {
+    #[serde(rename = "use")]
+    pub use_name: String,
+    /// Relative to the output directory.
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+/// The report of one photo.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub path: String,
+    pub width: u32,
+    pub height: u32,
+    pub faces: Vec<FaceReport>,
+    pub people: usize,
+    pub framing: Framing,
+    pub gaze: Option<Gaze>,
+    pub sharp: bool,
+    pub background: BackgroundReport,
+    pub lighting: LightingReport,
+    pub verdicts: Vec<Verdict>,
+    /// The numbers behind `framing` (absent without a face).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framing_measures: Option<FramingMeasures>,
+    /// The EXIF orientation applied (1..8).
+    pub exif_orientation: u8,
+    /// Whether an embedded colour profile was converted to sRGB.
+    pub icc_converted: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<OutputReport>,
+}
+
+impl Report {
+    pub fn new(path: &str, scene: &Scene, judgement: &Judgement, exif_orientation: u8, icc_converted: bool) -> Self {
+        let bg = &scene.background;
+        Report {
+            path: path.to_string(),
+            width: scene.width,
+            height: scene.height,
+            faces: scene.faces.iter().map(FaceReport::new).collect(),
+            people: scene.people,
+            framing: judgement.framing,
+            gaze: judgement.gaze,
+            sharp: judgement.sharp,
+            background: BackgroundReport {
+                plain: judgement.plain,
+                busyness: r3(bg.busyness),
+                gradient: r3(bg.gradient * 1000.0) / 1000.0,
+                colour_spread: r3(bg.colour_spread),
+                share: r3(bg.share),
+            },
+            lighting: LightingReport { even: judgement.even, measures: scene.lighting },
+            verdicts: judgement.verdicts.clone(),
+            framing_measures: scene.framing,
+            exif_orientation,
+            icc_converted,
+            outputs: Vec::new(),
+        }
+    }
+}
+
+/// A photo that could not be read, as reported in `errors`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorReport {
+    pub path: String,
+    pub error: String,
+    pub kind: PhotoErrorKind,
+}
+
+impl From<&PhotoError> for ErrorReport {
+    fn from(e: &PhotoError) -> Self {
+        ErrorReport { path: e.path.display().to_string(), error: e.reason.clone(), kind: e.kind }
+    }
+}
+
+/// The whole document `analyze --json` prints and `studio` writes.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionReport {
+    pub photos: Vec<Report>,
+    pub errors: Vec<ErrorReport>,
+}

@@ -1,0 +1,196 @@
+//! Face details from the MediaPipe face mesh: head pose, eyes open, where the irises look, and
+//! the face's sharpness.
+//!
+//! The mesh reads a 192x192 crop 1.5x the face box, turned so the eyes are level (how MediaPipe
+//! itself feeds it), and gives 468 points (x, y in crop pixels, z depth on the same scale,
+//! smaller = nearer the camera).
+
+use headshot_core::face::{Face, FaceDetails, Pose};
+use headshot_core::sharpness::face_sharpness;
+use headshot_core::warp::SquareWindow;
+use headshot_core::Point;
+use image::RgbImage;
+use tract_onnx::prelude::*;
+
+use crate::models::{MESH_SIDE, face_mesh};
+use crate::runtime::{VisionError, output_f32};
+
+/// Mesh indices used here (MediaPipe's canonical face topology). "Right" is the subject's right.
+mod idx {
+    pub const FOREHEAD: usize = 10;
+    pub const CHIN: usize = 152;
+    pub const RIGHT_EYE_OUTER: usize = 33;
+    pub const RIGHT_EYE_INNER: usize = 133;
+    pub const RIGHT_EYE_UPPER: usize = 159;
+    pub const RIGHT_EYE_LOWER: usize = 145;
+    pub const LEFT_EYE_OUTER: usize = 263;
+    pub const LEFT_EYE_INNER: usize = 362;
+    pub const LEFT_EYE_UPPER: usize = 386;
+    pub const LEFT_EYE_LOWER: usize = 374;
+}
+
+/// Eye opening / (eye midpoint to chin) below which an eye counts as closed. OFIQ
+/// (ISO/IEC 29794-5) uses about 0.02 with its own landmarks; the mesh's lid points sit on the
+/// lash line, so an open eye reads ~0.04-0.07 and a closed one ~0.01.
+pub const EYES_OPEN_MIN: f32 = 0.025;
+
+/// A 3-D mesh point in crop pixels.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct MeshPoint {
+    pub x: f32,
+    pub y: f32,
+    pub z: f32,
+}
+
+/// The mesh of one face: its points in crop pixels and the crop that maps them to the photo.
+#[derive(Debug, Clone)]
+pub struct FaceMesh {
+    pub points: Vec<MeshPoint>,
+    pub window: SquareWindow,
+    /// The mesh's confidence that the crop holds a face, 0..1.
+    pub presence: f32,
+    /// The crop itself (192x192 RGB), kept for the iris reading.
+    pub crop: RgbImage,
+}
+
+impl FaceMesh {
+    pub fn photo_point(&self, i: usize) -> Point {
+        let p = self.points.get(i).copied().unwrap_or_default();
+        self.window.to_photo(Point::new(p.x, p.y))
+    }
+}
+
+/// Runs the face mesh on `face` of `photo` (full resolution) reading from `analysis` when the
+/// face is large enough there: it saves sampling a 12 MP image for a 192 px crop.
+pub fn mesh_face(
+    photo: &RgbImage,
+    analysis: &RgbImage,
+    analysis_scale: f32,
+    face: &Face,
+) -> Result<FaceMesh, VisionError> {
+    let model = face_mesh()?;
+    let lm = &face.landmarks;
+    let side = face.bbox.w.max(face.bbox.h) * 1.5;
+    let center = face.bbox.center();
+    let angle = lm.roll_deg();
+    let window = SquareWindow { center, side, angle_deg: angle, out: MESH_SIDE as u32 };
+    let crop = if side / analysis_scale >= MESH_SIDE as f32 {
+        let s = 1.0 / analysis_scale;
+        SquareWindow { center: center.scaled(s), side: side * s, ..window }.sample(analysis)
+    } else {
+        window.sample(photo)
+    };
+    let n = MESH_SIDE;
+    let input = tract_ndarray::Array4::<f32>::from_shape_fn((1, n, n, 3), |(_, y, x, c)| {
+        f32::from(crop.get_pixel(x as u32, y as u32)[c]) / 255.0
+    });
+    let outputs = model.run(input.into_tensor())?;
+    let raw = output_f32(model, &outputs, 0)?;
+    let presence_logit = output_f32(model, &outputs, 1)?.first().copied().unwrap_or(-10.0);
+    let points = raw
+        .chunks_exact(3)
+        .map(|c| MeshPoint { x: c[0], y: c[1], z: c[2] })
+        .collect::<Vec<_>>();
+    if points.len() != 468 {
+        return Err(VisionError::Run {
+            model: model.name(),
+            reason: format!("expected 468 points, got {}", points.len()),
+        });
+    }
+    Ok(FaceMesh { points, window, presence: sigmoid(presence_logit), crop })
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Reads the details of a face from its mesh. `photo` is the full-resolution photo (for the
+/// sharpness measure).
+pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh) -> FaceDetails {
+    let p = |i: usize| mesh.points.get(i).copied().unwrap_or_default();
+    let pose = head_pose(mesh, &p);
+
+    let chin = mesh.photo_point(idx::CHIN);
+    let re = mesh.photo_point(idx::RIGHT_EYE_OUTER).midpoint(mesh.photo_point(idx::RIGHT_EYE_INNER));
+    let le = mesh.photo_point(idx::LEFT_EYE_OUTER).midpoint(mesh.photo_point(idx::LEFT_EYE_INNER));
+    let eye_to_chin = re.midpoint(le).distance(chin).max(1.0);
+    let opening = |u: usize, l: usize| mesh.photo_point(u).distance(mesh.photo_point(l));
+    let eye_openness = 0.5
+        * (opening(idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER)
+            + opening(idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER))
+        / eye_to_chin;
+
+    let iris_offset = 0.5
+        * (iris_offset(mesh, idx::RIGHT_EYE_OUTER, idx::RIGHT_EYE_INNER, idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER)
+            + iris_offset(mesh, idx::LEFT_EYE_INNER, idx::LEFT_EYE_OUTER, idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER));
+
+    FaceDetails {
+        pose,
+        eye_openness,
+        eyes_open: eye_openness >= EYES_OPEN_MIN,
+        iris_offset,
+        sharpness: face_sharpness(photo, face.bbox),
+        mesh_presence: mesh.presence,
+        forehead: mesh.photo_point(idx::FOREHEAD),
+        chin,
+    }
+}
+
+/// Yaw and pitch from the direction the mesh's face plane points; roll from the eye line in the
+/// photo (the crop was turned by the detector's eye line; the mesh corrects it).
+fn head_pose(mesh: &FaceMesh, p: &impl Fn(usize) -> MeshPoint) -> Pose {
+    let sub = |a: MeshPoint, b: MeshPoint| [a.x - b.x, a.y - b.y, a.z - b.z];
+    // Across the face, towards the viewer's right; down the face, towards the chin.
+    let across = sub(p(idx::LEFT_EYE_OUTER), p(idx::RIGHT_EYE_OUTER));
+    let down = sub(p(idx::CHIN), p(idx::FOREHEAD));
+    // across x down points away from the camera for a frontal face (+z is farther); the face
+    // looks the opposite way.
+    let n = [
+        across[1] * down[2] - across[2] * down[1],
+        across[2] * down[0] - across[0] * down[2],
+        across[0] * down[1] - across[1] * down[0],
+    ];
+    let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-6);
+    let facing = [-n[0] / len, -n[1] / len, -n[2] / len];
+    let yaw_deg = facing[0].clamp(-1.0, 1.0).asin().to_degrees();
+    let pitch_deg = (-facing[1]).clamp(-1.0, 1.0).asin().to_degrees();
+    let r = mesh.photo_point(idx::RIGHT_EYE_OUTER);
+    let l = mesh.photo_point(idx::LEFT_EYE_OUTER);
+    let roll_deg = (l.y - r.y).atan2(l.x - r.x).to_degrees();
+    Pose { yaw_deg, pitch_deg, roll_deg }
+}
+
+/// Where the iris sits between the two eye corners, from the darkest pixels inside the eye
+/// opening of the aligned crop: share of the eye width from its centre, > 0 towards the
+/// viewer's right. `a` is the corner on the viewer's left.
+fn iris_offset(mesh: &FaceMesh, a: usize, b: usize, upper: usize, lower: usize) -> f32 {
+    let q = |i: usize| mesh.points.get(i).copied().unwrap_or_default();
+    let (pa, pb, pu, pl) = (q(a), q(b), q(upper), q(lower));
+    let width = (pb.x - pa.x).abs().max(1.0);
+    let cx = (pa.x + pb.x) * 0.5;
+    let cy = (pa.y + pb.y + pu.y + pl.y) * 0.25;
+    let half_h = ((pl.y - pu.y).abs() * 0.5).max(1.0);
+    let (x0, x1) = (pa.x.min(pb.x), pa.x.max(pb.x));
+    let mut lum: Vec<(f32, f32)> = Vec::new();
+    let (w, h) = mesh.crop.dimensions();
+    for y in (cy - half_h).floor().max(0.0) as u32..=((cy + half_h).ceil() as u32).min(h - 1) {
+        for x in x0.ceil().max(0.0) as u32..=(x1.floor() as u32).min(w - 1) {
+            // Inside the ellipse through the corners and lids.
+            let dx = (x as f32 - cx) / (width * 0.5);
+            let dy = (y as f32 - cy) / half_h;
+            if dx * dx + dy * dy <= 1.0 {
+                let px = mesh.crop.get_pixel(x, y);
+                let l = 0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
+                lum.push((l, x as f32));
+            }
+        }
+    }
+    if lum.len() < 6 {
+        return 0.0;
+    }
+    lum.sort_by(|m, n| m.0.total_cmp(&n.0));
+    // The darkest quarter of the opening is the iris and pupil.
+    let k = (lum.len() / 4).max(3);
+    let mean_x = lum[..k].iter().map(|v| v.1).sum::<f32>() / k as f32;
+    (mean_x - cx) / width
+}

@@ -1,0 +1,52 @@
+//! The models, embedded in the binary (see `models/PROVENANCE` for where each file comes from).
+
+use crate::runtime::{Lazy, Model, VisionError};
+
+pub(crate) const YUNET: &[u8] = include_bytes!("../../../models/face_detection_yunet_2023mar.onnx");
+pub(crate) const FACE_MESH: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
+pub(crate) const SELFIE: &[u8] = include_bytes!("../../../models/selfie_segmentation.onnx");
+pub(crate) const SELFIE_LANDSCAPE: &[u8] =
+    include_bytes!("../../../models/selfie_segmentation_landscape.onnx");
+
+/// Side of the square the detector runs on (pixels). YuNet was trained at 640; any multiple of
+/// 32 works, and one fixed size means one optimised plan for the whole process.
+pub const DETECTOR_SIDE: usize = 640;
+/// Side of the face mesh's input crop (pixels).
+pub const MESH_SIDE: usize = 192;
+/// Segmentation input, square model (height, width).
+pub const SELFIE_SQUARE: (usize, usize) = (256, 256);
+/// Segmentation input, landscape model (height, width).
+pub const SELFIE_WIDE: (usize, usize) = (144, 256);
+
+static DETECTOR: Lazy = Lazy::new();
+static MESH: Lazy = Lazy::new();
+static SEG_SQUARE: Lazy = Lazy::new();
+static SEG_WIDE: Lazy = Lazy::new();
+
+/// YuNet, NCHW BGR 0..255 at `DETECTOR_SIDE` square.
+pub fn detector() -> Result<&'static Model, VisionError> {
+    DETECTOR.get("yunet", || Model::load("yunet", YUNET, &[1, 3, DETECTOR_SIDE, DETECTOR_SIDE]))
+}
+
+/// MediaPipe face mesh, NHWC RGB 0..1 at 192x192.
+pub fn face_mesh() -> Result<&'static Model, VisionError> {
+    MESH.get("face_mesh", || Model::load("face_mesh", FACE_MESH, &[1, MESH_SIDE, MESH_SIDE, 3]))
+}
+
+/// MediaPipe selfie segmentation (square), NHWC RGB 0..1.
+pub fn selfie_square() -> Result<&'static Model, VisionError> {
+    SEG_SQUARE.get("selfie_segmentation", || {
+        Model::load("selfie_segmentation", SELFIE, &[1, SELFIE_SQUARE.0, SELFIE_SQUARE.1, 3])
+    })
+}
+
+/// MediaPipe selfie segmentation (landscape), NHWC RGB 0..1.
+pub fn selfie_wide() -> Result<&'static Model, VisionError> {
+    SEG_WIDE.get("selfie_segmentation_landscape", || {
+        Model::load(
+            "selfie_segmentation_landscape",
+            SELFIE_LANDSCAPE,
+            &[1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3],
+        )
+    })
+}

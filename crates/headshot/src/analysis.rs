@@ -1,0 +1,140 @@
+//! The path of one photo through the analysis: decode -> detect -> mesh -> segment -> measure
+//! -> judge. Each stage is a function of what came before; models are loaded once per process.
+
+use std::path::Path;
+
+use headshot_core::face::Face;
+use headshot_core::judge::{self, Judgement, Scene};
+use headshot_core::matte::PersonMatte;
+use headshot_core::measure;
+use headshot_core::report::Report;
+use headshot_core::uses::Catalogue;
+use headshot_core::{Limits, Photo, PhotoError, PhotoErrorKind};
+use headshot_vision::{DetectOptions, VisionError, detect_faces, mesh, segment};
+
+/// At most this many faces get the face mesh (the rest are crowd).
+const MAX_MESHED_FACES: usize = 8;
+/// Faces below this share of the top prominence are not meshed.
+const MESH_MIN_PROMINENCE: f32 = 0.3;
+
+/// A photo could not be analysed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AnalyzeError {
+    #[error(transparent)]
+    Photo(#[from] PhotoError),
+    #[error("{path}: {source}")]
+    Vision { path: String, source: VisionError },
+}
+
+impl AnalyzeError {
+    /// As a photo error (for the report's `errors` list).
+    pub fn to_photo_error(&self) -> PhotoError {
+        match self {
+            AnalyzeError::Photo(e) => e.clone(),
+            AnalyzeError::Vision { path, source } => PhotoError {
+                path: path.into(),
+                kind: PhotoErrorKind::Unsupported,
+                reason: source.to_string(),
+            },
+        }
+    }
+}
+
+/// Everything known about one analysed photo.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    pub photo: Photo,
+    /// Faces and measurements, pixels of the full oriented photo.
+    pub scene: Scene,
+    /// The person matte at the analysis copy's resolution (`photo.analysis`).
+    pub matte: PersonMatte,
+    pub judgement: Judgement,
+    pub report: Report,
+}
+
+/// Settings of an analysis session.
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    pub limits: Limits,
+    pub catalogue: Catalogue,
+    pub detect: DetectOptions,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Self { limits: Limits::default(), catalogue: Catalogue::built_in(), detect: DetectOptions::default() }
+    }
+}
+
+impl Analyzer {
+    pub fn analyze_path(&self, path: &Path) -> Result<Analysis, AnalyzeError> {
+        let photo = Photo::open(path, &self.limits)?;
+        self.analyze_photo(photo)
+    }
+
+    pub fn analyze_photo(&self, photo: Photo) -> Result<Analysis, AnalyzeError> {
+        let path = photo.path.display().to_string();
+        let vision = |source| AnalyzeError::Vision { path: path.clone(), source };
+        let s = photo.analysis_scale;
+        let (aw, ah) = photo.analysis.dimensions();
+
+        // Detect on the analysis copy; work in full-resolution pixels from here on.
+        let mut faces: Vec<Face> = detect_faces(&photo.analysis, &self.detect)
+            .map_err(vision)?
+            .into_iter()
+            .map(|f| Face { bbox: f.bbox.scaled(s), landmarks: f.landmarks.scaled(s), ..f })
+            .collect();
+        judge::rank_faces(&mut faces, photo.width(), photo.height());
+
+        // Face details for the faces that may be subjects.
+        let top = faces.first().map_or(0.0, |f| f.prominence);
+        for f in faces.iter_mut().take(MAX_MESHED_FACES) {
+            if f.prominence < MESH_MIN_PROMINENCE * top {
+                continue;
+            }
+            let m = mesh::mesh_face(&photo.pixels, &photo.analysis, s, f).map_err(vision)?;
+            f.details = Some(mesh::face_details(&photo.pixels, f, &m));
+        }
+        // Sharpness now counts towards prominence: a blurred face behind the subject is not one.
+        judge::rank_faces(&mut faces, photo.width(), photo.height());
+        let people = judge::count_people(&faces);
+
+        // Person matte on the analysis copy, around the prominent people.
+        let to_analysis = |f: &Face| Face { bbox: f.bbox.scaled(1.0 / s), landmarks: f.landmarks.scaled(1.0 / s), ..f.clone() };
+        let small_faces: Vec<Face> = faces.iter().take(people.max(1)).map(to_analysis).collect();
+        let matte = match &photo.alpha {
+            Some(alpha) => alpha_matte(alpha, aw, ah),
+            None => {
+                let refs: Vec<&Face> = small_faces.iter().collect();
+                let region = segment::person_region(aw, ah, &refs);
+                segment::segment_person(&photo.analysis, region).map_err(vision)?
+            }
+        };
+
+        let primary_small = small_faces.first().filter(|_| !faces.is_empty());
+        let framing = primary_small.map(|f| measure::framing(aw, ah, f, &matte));
+        let lighting = primary_small.map(|f| measure::lighting(&photo.analysis, f));
+        let background = measure::background(&photo.analysis, &matte);
+
+        let scene = Scene {
+            width: photo.width(),
+            height: photo.height(),
+            faces,
+            people,
+            framing,
+            background,
+            lighting,
+            transparent_background: photo.alpha.is_some(),
+        };
+        let judgement = judge::judge(&scene, &self.catalogue);
+        let report = Report::new(&path, &scene, &judgement, photo.exif_orientation, photo.icc_converted);
+        Ok(Analysis { photo, scene, matte, judgement, report })
+    }
+}
+
+/// A photo's own transparency, at the analysis size, is its matte.
+fn alpha_matte(alpha: &image::GrayImage, w: u32, h: u32) -> PersonMatte {
+    let small = headshot_core::resize::resize_gray(alpha, w, h);
+    PersonMatte { width: w, height: h, alpha: small.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect() }
+}

@@ -1,0 +1,117 @@
+//! The human-readable output of `analyze` and `uses`.
+
+use std::io::Write;
+
+use headshot::core::judge::{Reason, Status};
+use headshot::core::report::{Report, SessionReport};
+use headshot::core::uses::{Catalogue, UseKind};
+
+pub fn print_session(out: &mut impl Write, s: &SessionReport) -> std::io::Result<()> {
+    for r in &s.photos {
+        print_photo(out, r)?;
+    }
+    for e in &s.errors {
+        writeln!(out, "error: {}: {} ({:?})", e.path, e.error, e.kind)?;
+    }
+    if s.photos.len() > 1 {
+        print_best(out, s)?;
+    }
+    Ok(())
+}
+
+fn yes(b: bool, y: &'static str, n: &'static str) -> &'static str {
+    if b { y } else { n }
+}
+
+fn print_photo(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
+    writeln!(out, "{}  ({}x{})", r.path, r.width, r.height)?;
+    let gaze = match r.gaze {
+        Some(g) => format!("{g:?}").to_lowercase(),
+        None => "-".into(),
+    };
+    writeln!(
+        out,
+        "  {}; {} face(s), {} person(s); gaze {gaze}; {}; {} background; {} light",
+        r.framing.as_str(),
+        r.faces.len(),
+        r.people,
+        yes(r.sharp, "sharp", "not sharp"),
+        yes(r.background.plain, "plain", "busy"),
+        yes(r.lighting.even, "even", "uneven"),
+    )?;
+    for v in &r.verdicts {
+        let status = match v.status {
+            Status::Ready => "ready",
+            Status::Fixable => "fixable",
+            Status::Unsuitable => "unsuitable",
+        };
+        let reasons: Vec<&str> = v.reasons.iter().map(|r: &Reason| r.words()).collect();
+        let fixes: Vec<String> = v.fixes.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+        let mut line = format!("    {:<18} {:<10}", v.use_name, status);
+        if !reasons.is_empty() {
+            line.push_str(&reasons.join(", "));
+        }
+        if !fixes.is_empty() {
+            line.push_str(&format!("  -> fix: {}", fix_words(&v.fixes)));
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    writeln!(out)
+}
+
+fn fix_words(fixes: &[headshot::core::judge::Fix]) -> String {
+    use headshot::core::judge::Fix;
+    fixes
+        .iter()
+        .map(|f| match f {
+            Fix::CropTighter => "crop tighter",
+            Fix::ReplaceBackground => "replace background",
+            Fix::Straighten => "straighten",
+            Fix::EvenOutLighting => "even out the light",
+            Fix::PickPrimarySubject => "pick one subject",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The best photo per use across the session.
+fn print_best(out: &mut impl Write, s: &SessionReport) -> std::io::Result<()> {
+    writeln!(out, "Best photo per use:")?;
+    let Some(first) = s.photos.first() else { return Ok(()) };
+    for (i, v) in first.verdicts.iter().enumerate() {
+        let best = s
+            .photos
+            .iter()
+            .filter_map(|p| p.verdicts.get(i).map(|v| (p, v)))
+            .filter(|(_, v)| v.status != Status::Unsuitable)
+            .max_by(|a, b| a.1.score.total_cmp(&b.1.score));
+        match best {
+            Some((p, b)) => writeln!(out, "  {:<18} {}  ({:?})", v.use_name, p.path, b.status)?,
+            None => writeln!(out, "  {:<18} none suitable", v.use_name)?,
+        }
+    }
+    Ok(())
+}
+
+pub fn print_uses(out: &mut impl Write, c: &Catalogue) -> std::io::Result<()> {
+    writeln!(out, "{:<18} {:<9} {:>11}  {:<6} {:>9}  {:>7}  format", "use", "kind", "size", "shape", "max bytes", "display")?;
+    for u in &c.uses {
+        let kind = match u.kind {
+            UseKind::Headshot => "headshot",
+            UseKind::Portrait => "portrait",
+        };
+        let shape = if u.circle { "circle" } else if u.width == u.height { "square" } else { "rect" };
+        writeln!(
+            out,
+            "{:<18} {:<9} {:>11}  {:<6} {:>9}  {:>5}px  {}",
+            u.name,
+            kind,
+            format!("{}x{}", u.width, u.height),
+            shape,
+            u.max_bytes,
+            u.display_px,
+            u.format.extension()
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,12 @@
+//! headshot: professional headshots and portraits from your own photos, on your own machine.
+//!
+//! The library behind the `headshot` command: `analysis` runs one photo through detection, face
+//! mesh, segmentation, measurements and judgement; `session` runs many in parallel; the
+//! building blocks live in `headshot-core` (no models) and `headshot-vision` (models).
+
+pub mod analysis;
+pub mod session;
+
+pub use analysis::{Analysis, AnalyzeError, Analyzer};
+pub use headshot_core as core;
+pub use headshot_vision as vision;

@@ -1,0 +1,165 @@
+//! The `headshot` command. Thin: parses arguments, calls the library, prints.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use headshot::analysis::Analyzer;
+use headshot::core::report::{ErrorReport, Report, SessionReport};
+use headshot::core::uses::Catalogue;
+use headshot::session::{analyze_each, collect_inputs};
+
+mod eval;
+mod human;
+
+#[derive(Parser, Debug)]
+#[command(name = "headshot", version, about = "Professional headshots and portraits from your own photos, on your own machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct CatalogueArgs {
+    /// A TOML file of extra uses, or overrides of built-in ones (same form as `headshot uses --toml`).
+    #[arg(long, value_name = "FILE")]
+    catalogue: Option<PathBuf>,
+    /// Only these uses (comma separated names from `headshot uses`).
+    #[arg(long, value_delimiter = ',', value_name = "USE,...")]
+    uses: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse photos: faces, framing, background, light, and a verdict for every use.
+    Analyze {
+        /// Print one JSON document {"photos": [...], "errors": [...]} and nothing else.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        catalogue: CatalogueArgs,
+        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// List the known uses (platforms) with their sizes and limits.
+    Uses {
+        /// Machine-readable JSON.
+        #[arg(long)]
+        json: bool,
+        /// The catalogue as TOML (a starting point for `--catalogue`).
+        #[arg(long, conflicts_with = "json")]
+        toml: bool,
+        #[command(flatten)]
+        catalogue: CatalogueArgs,
+    },
+    /// Score the judgements against a labelled manifest (CSV with file, framing, gaze, background).
+    Eval {
+        /// The manifest; photo paths in it are relative to its folder.
+        manifest: PathBuf,
+        /// Print the JSON of the scores instead of tables.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            // A closed pipe (`headshot analyze | head`) is not a failure.
+            if let Some(io) = e.downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("headshot: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn catalogue(args: &CatalogueArgs) -> anyhow::Result<Catalogue> {
+    let mut c = Catalogue::built_in();
+    if let Some(path) = &args.catalogue {
+        c = c.with_file(path)?;
+    }
+    if !args.uses.is_empty() {
+        let unknown = c.select(&args.uses);
+        anyhow::ensure!(unknown.is_empty(), "unknown use(s): {} (see `headshot uses`)", unknown.join(", "));
+    }
+    Ok(c)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Analyze { json, catalogue: cat, paths } => {
+            let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
+            let (session, failed) = analyze(&analyzer, &paths);
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &session)?;
+                writeln!(out)?;
+            } else {
+                human::print_session(&mut out, &session)?;
+            }
+            out.flush()?;
+            Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Uses { json, toml, catalogue: cat } => {
+            let c = catalogue(&cat)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "uses": c.uses }))?;
+                writeln!(out)?;
+            } else if toml {
+                #[derive(serde::Serialize)]
+                struct File<'a> {
+                    #[serde(rename = "use")]
+                    uses: &'a [headshot::core::uses::Use],
+                }
+                write!(out, "{}", ::toml::to_string(&File { uses: &c.uses })?)?;
+            } else {
+                human::print_uses(&mut out, &c)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { manifest, json } => eval::run(&manifest, json),
+    }
+}
+
+/// Analyses every input; returns the session document and whether any input failed.
+fn analyze(analyzer: &Analyzer, paths: &[PathBuf]) -> (SessionReport, bool) {
+    let (files, mut errors) = collect_inputs(paths);
+    let bar = progress_bar(files.len() as u64);
+    let results = analyze_each(analyzer, &files, |_, r| {
+        bar.inc(1);
+        r.map(|a| a.report)
+    });
+    bar.finish_and_clear();
+    let mut photos: Vec<Report> = Vec::new();
+    for r in results {
+        match r {
+            Ok(report) => photos.push(report),
+            Err(e) => errors.push(e.to_photo_error()),
+        }
+    }
+    let failed = !errors.is_empty();
+    let errors = errors.iter().map(ErrorReport::from).collect();
+    (SessionReport { photos, errors }, failed)
+}
+
+/// A progress bar on stderr when it is a terminal and the batch is long enough to want one.
+fn progress_bar(n: u64) -> indicatif::ProgressBar {
+    if !std::io::stderr().is_terminal() || n < 2 {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(n);
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} photos  {elapsed} (eta {eta})") {
+        bar.set_style(style);
+    }
+    bar
+}
+

