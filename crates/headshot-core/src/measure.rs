@@ -13,6 +13,9 @@ use crate::matte::PersonMatte;
 pub struct FramingMeasures {
     /// Primary face box height / frame height, 0..1.
     pub face_height_ratio: f32,
+    /// Primary face box area / frame area, 0..1: how tightly the frame is cut around the face,
+    /// whatever its aspect.
+    pub face_area_share: f32,
     /// How far down the body the frame (or the person, if they end inside it) reaches, measured
     /// from the chin in face-box heights: ~0.7 shoulders, ~1.8 chest, ~3.3 waist, ~5.5 knees,
     /// ~7.5 feet.
@@ -62,6 +65,7 @@ pub fn framing(width: u32, height: u32, primary: &Face, matte: &PersonMatte) -> 
 
     FramingMeasures {
         face_height_ratio: b.h / h,
+        face_area_share: (b.w * b.h / (w * h)).clamp(0.0, 1.0),
         body_below_chin,
         cut_by_bottom: touching_bottom,
         person_coverage: matte.coverage(),

@@ -32,6 +32,19 @@ pub fn face_sharpness(img: &RgbImage, face_box: Rect) -> f32 {
     1.0 - crete_blur(&image::imageops::grayscale(&crop))
 }
 
+/// Sharpness of the central half of `img`, brought to twice the face measurement width (a
+/// scene has more to see than a face), on the same 0..1 scale as `face_sharpness`.
+pub fn image_sharpness(img: &RgbImage) -> f32 {
+    let (w, h) = (img.width() as f32, img.height() as f32);
+    let centre = Rect::new(w * 0.25, h * 0.25, w * 0.5, h * 0.5);
+    if centre.w < 8.0 || centre.h < 8.0 {
+        return 0.0;
+    }
+    let s = (2.0 * FACE_SHARPNESS_WIDTH / centre.w).min(1.0);
+    let crop = resize_rgb_crop(img, centre, (centre.w * s).round().max(8.0) as u32, (centre.h * s).round().max(8.0) as u32);
+    1.0 - crete_blur(&image::imageops::grayscale(&crop))
+}
+
 /// Crete et al.'s no-reference blur, 0 (sharp) .. 1 (blurred): the larger of the vertical and
 /// horizontal share of variation that survives a 9-tap box re-blur.
 pub fn crete_blur(g: &GrayImage) -> f32 {

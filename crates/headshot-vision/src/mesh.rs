@@ -136,6 +136,11 @@ pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh) -> FaceDetai
     }
 }
 
+/// The mesh's forehead-to-chin line leans back from the face's true vertical: faces looking
+/// straight into the lens measure about -8 degrees of raw pitch (median over the camera-labelled
+/// photos of `../shared/photos`), so that reads as level.
+const RESTING_PITCH_DEG: f32 = -8.0;
+
 /// Yaw and pitch from the direction the mesh's face plane points; roll from the eye line in the
 /// photo (the crop was turned by the detector's eye line; the mesh corrects it).
 fn head_pose(mesh: &FaceMesh, p: &impl Fn(usize) -> MeshPoint) -> Pose {
@@ -153,7 +158,7 @@ fn head_pose(mesh: &FaceMesh, p: &impl Fn(usize) -> MeshPoint) -> Pose {
     let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-6);
     let facing = [-n[0] / len, -n[1] / len, -n[2] / len];
     let yaw_deg = facing[0].clamp(-1.0, 1.0).asin().to_degrees();
-    let pitch_deg = (-facing[1]).clamp(-1.0, 1.0).asin().to_degrees();
+    let pitch_deg = (-facing[1]).clamp(-1.0, 1.0).asin().to_degrees() - RESTING_PITCH_DEG;
     let r = mesh.photo_point(idx::RIGHT_EYE_OUTER);
     let l = mesh.photo_point(idx::LEFT_EYE_OUTER);
     let roll_deg = (l.y - r.y).atan2(l.x - r.x).to_degrees();

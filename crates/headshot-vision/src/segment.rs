@@ -21,7 +21,8 @@ pub fn person_region(width: u32, height: u32, faces: &[&Face]) -> Rect {
         let b = f.bbox;
         // ~7 face widths covers arms held away from the body; 1.2 face heights above the box
         // keeps tall hair.
-        let r = Rect::new(b.center().x - b.w * 3.5, b.y - b.h * 1.2, b.w * 7.0, height as f32);
+        let top = b.y - b.h * 1.2;
+        let r = Rect::new(b.center().x - b.w * 3.5, top, b.w * 7.0, height as f32 - top);
         region = Some(match region {
             None => r,
             Some(u) => {

@@ -117,6 +117,7 @@ impl Analyzer {
         let lighting = primary_small.map(|f| measure::lighting(&photo.analysis, f));
         let background = measure::background(&photo.analysis, &matte);
 
+        let faces_empty = faces.is_empty();
         let scene = Scene {
             width: photo.width(),
             height: photo.height(),
@@ -126,6 +127,7 @@ impl Analyzer {
             background,
             lighting,
             transparent_background: photo.alpha.is_some(),
+            image_sharpness: if faces_empty { headshot_core::sharpness::image_sharpness(&photo.analysis) } else { 0.0 },
         };
         let judgement = judge::judge(&scene, &self.catalogue);
         let report = Report::new(&path, &scene, &judgement, photo.exif_orientation, photo.icc_converted);

@@ -46,12 +46,11 @@ fn print_photo(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             Status::Unsuitable => "unsuitable",
         };
         let reasons: Vec<&str> = v.reasons.iter().map(|r: &Reason| r.words()).collect();
-        let fixes: Vec<String> = v.fixes.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
-        let mut line = format!("    {:<18} {:<10}", v.use_name, status);
+        let mut line = format!("    {:<18} {:<11}", v.use_name, status);
         if !reasons.is_empty() {
             line.push_str(&reasons.join(", "));
         }
-        if !fixes.is_empty() {
+        if !v.fixes.is_empty() {
             line.push_str(&format!("  -> fix: {}", fix_words(&v.fixes)));
         }
         writeln!(out, "{}", line.trim_end())?;
