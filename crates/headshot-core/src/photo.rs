@@ -152,24 +152,23 @@ impl Photo {
                 "not a JPEG, PNG or WebP image (unrecognised content)",
             ));
         }
+        if let Some((w, h)) = png_header_size(bytes) {
+            // The PNG decoder reads on to the first image data before it reports a size; a header
+            // alone is enough to refuse.
+            check_pixels(path, w, h, limits)?;
+        }
+        if reader.format() == Some(image::ImageFormat::Jpeg) && jpeg_is_truncated(bytes) {
+            // The JPEG decoder would fill the missing rows with grey and carry on; a half-grey
+            // photo would then be judged as if it were real.
+            return Err(PhotoError::new(path, PhotoErrorKind::Decode, "truncated JPEG: the file ends inside the image data"));
+        }
         let mut reader = reader;
         reader.limits(image_limits(limits));
         let mut decoder = reader.into_decoder().map_err(|e| PhotoError::from_image(path, e))?;
 
         // Refuse from the header, before any pixel buffer exists.
         let (w, h) = decoder.dimensions();
-        let pixels = u64::from(w) * u64::from(h);
-        if pixels > limits.max_pixels {
-            return Err(PhotoError::new(
-                path,
-                PhotoErrorKind::TooLarge,
-                format!(
-                    "{w}x{h} is {:.1} MP; the limit is {:.1} MP",
-                    pixels as f64 / 1e6,
-                    limits.max_pixels as f64 / 1e6
-                ),
-            ));
-        }
+        check_pixels(path, w, h, limits)?;
         if w == 0 || h == 0 {
             return Err(PhotoError::new(path, PhotoErrorKind::Decode, "the image has no pixels"));
         }
@@ -287,6 +286,38 @@ fn analysis_copy(rgb: &RgbImage, long_side: u32) -> (RgbImage, f32) {
     let nh = ((h as f32 * s).round() as u32).max(1);
     let small = resize_rgb(rgb, nw, nh);
     (small, w as f32 / nw as f32)
+}
+
+fn check_pixels(path: &Path, w: u32, h: u32, limits: &Limits) -> Result<(), PhotoError> {
+    let pixels = u64::from(w) * u64::from(h);
+    if pixels > limits.max_pixels {
+        return Err(PhotoError::new(
+            path,
+            PhotoErrorKind::TooLarge,
+            format!("{w}x{h} is {:.1} MP; the limit is {:.1} MP", pixels as f64 / 1e6, limits.max_pixels as f64 / 1e6),
+        ));
+    }
+    Ok(())
+}
+
+/// Width and height from a PNG's IHDR, which always comes first.
+fn png_header_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.len() < 24 || &bytes[..8] != b"\x89PNG\r\n\x1a\n" || &bytes[12..16] != b"IHDR" {
+        return None;
+    }
+    let be = |i: usize| u32::from_be_bytes([bytes[i], bytes[i + 1], bytes[i + 2], bytes[i + 3]]);
+    Some((be(16), be(20)))
+}
+
+/// Whether a JPEG stops before its end-of-image marker. The marker must follow the last
+/// start-of-scan (an EXIF thumbnail's own markers come earlier; inside entropy-coded data 0xFF
+/// is always followed by 0x00 or a restart marker, so 0xFFD9 there is the real end).
+fn jpeg_is_truncated(bytes: &[u8]) -> bool {
+    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_sos {
+        None => true,
+        Some(i) => !bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::face::{Face, Pose};
 use crate::geometry::Rect;
-use crate::judge::{Framing, Gaze, Judgement, Scene, Verdict};
+use crate::judge::{Framing, Gaze, Judgement, Scene, Status, Verdict};
 use crate::measure::{FramingMeasures, LightingMeasures};
 use crate::photo::{PhotoError, PhotoErrorKind};
 
@@ -183,4 +183,56 @@ impl From<&PhotoError> for ErrorReport {
 pub struct SessionReport {
     pub photos: Vec<Report>,
     pub errors: Vec<ErrorReport>,
+    /// The best photo for each use across the session (see `best_per_use`).
+    pub best: Vec<BestPick>,
+}
+
+impl SessionReport {
+    pub fn new(photos: Vec<Report>, errors: Vec<ErrorReport>) -> Self {
+        let best = best_per_use(&photos);
+        Self { photos, errors, best }
+    }
+}
+
+/// The pick for one use: the photo with the highest score among those not unsuitable for it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestPick {
+    #[serde(rename = "use")]
+    pub use_name: String,
+    /// `None` when every photo is unsuitable for the use.
+    pub path: Option<String>,
+    pub status: Option<Status>,
+    pub score: f32,
+}
+
+/// For each use (in catalogue order, as in the first report), the best photo: ready beats
+/// fixable, then the verdict's score decides; ties keep the earlier photo.
+pub fn best_per_use(photos: &[Report]) -> Vec<BestPick> {
+    let Some(first) = photos.first() else { return Vec::new() };
+    first
+        .verdicts
+        .iter()
+        .map(|v| {
+            let mut best: Option<(&Report, &Verdict)> = None;
+            for p in photos {
+                let Some(pv) = p.verdicts.iter().find(|x| x.use_name == v.use_name) else { continue };
+                if pv.status == Status::Unsuitable {
+                    continue;
+                }
+                let better = match best {
+                    None => true,
+                    Some((_, b)) => (pv.status, -pv.score) < (b.status, -b.score),
+                };
+                if better {
+                    best = Some((p, pv));
+                }
+            }
+            BestPick {
+                use_name: v.use_name.clone(),
+                path: best.map(|(p, _)| p.path.clone()),
+                status: best.map(|(_, b)| b.status),
+                score: best.map_or(0.0, |(_, b)| b.score),
+            }
+        })
+        .collect()
 }

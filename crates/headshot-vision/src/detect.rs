@@ -13,6 +13,9 @@ use tract_onnx::prelude::*;
 use crate::models::{DETECTOR_SIDE, detector};
 use crate::runtime::{VisionError, output_f32};
 
+/// The most a small image is enlarged for the detector.
+const MAX_UPSCALE: f32 = 2.0;
+
 /// Detection settings.
 #[derive(Debug, Clone, Copy)]
 pub struct DetectOptions {
@@ -41,7 +44,9 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>, V
         return Ok(Vec::new());
     }
     let side = DETECTOR_SIDE as f32;
-    let scale = side / w.max(h) as f32;
+    // Small images are enlarged at most twice: YuNet finds faces from ~10 px up, and blowing a
+    // thumbnail up sevenfold only invents faces in its blocky pixels.
+    let scale = (side / w.max(h) as f32).min(MAX_UPSCALE);
     let mut faces = run_window(img, Rect::new(0.0, 0.0, w as f32, h as f32), scale, opts)?;
 
     let largest = faces.iter().map(|f| f.bbox.h * scale).fold(0.0, f32::max);

@@ -46,6 +46,8 @@ pub struct MeshPoint {
 #[derive(Debug, Clone)]
 pub struct FaceMesh {
     pub points: Vec<MeshPoint>,
+    /// The points the model gives for the mirrored crop (in that crop's coordinates).
+    pub mirrored: Vec<MeshPoint>,
     pub window: SquareWindow,
     /// The mesh's confidence that the crop holds a face, 0..1.
     pub presence: f32,
@@ -80,6 +82,14 @@ pub fn mesh_face(
     } else {
         window.sample(photo)
     };
+    let (points, presence) = run_mesh(model, &crop)?;
+    // The mesh model is not exactly mirror-symmetric; averaging it with its reading of the
+    // mirrored crop makes yaw change sign, and pitch stay, when the photo is mirrored.
+    let (mirrored, _) = run_mesh(model, &image::imageops::flip_horizontal(&crop))?;
+    Ok(FaceMesh { points, mirrored, window, presence, crop })
+}
+
+fn run_mesh(model: &crate::runtime::Model, crop: &RgbImage) -> Result<(Vec<MeshPoint>, f32), VisionError> {
     let n = MESH_SIDE;
     let input = tract_ndarray::Array4::<f32>::from_shape_fn((1, n, n, 3), |(_, y, x, c)| {
         f32::from(crop.get_pixel(x as u32, y as u32)[c]) / 255.0
@@ -87,17 +97,11 @@ pub fn mesh_face(
     let outputs = model.run(input.into_tensor())?;
     let raw = output_f32(model, &outputs, 0)?;
     let presence_logit = output_f32(model, &outputs, 1)?.first().copied().unwrap_or(-10.0);
-    let points = raw
-        .chunks_exact(3)
-        .map(|c| MeshPoint { x: c[0], y: c[1], z: c[2] })
-        .collect::<Vec<_>>();
+    let points = raw.chunks_exact(3).map(|c| MeshPoint { x: c[0], y: c[1], z: c[2] }).collect::<Vec<_>>();
     if points.len() != 468 {
-        return Err(VisionError::Run {
-            model: model.name(),
-            reason: format!("expected 468 points, got {}", points.len()),
-        });
+        return Err(VisionError::Run { model: model.name(), reason: format!("expected 468 points, got {}", points.len()) });
     }
-    Ok(FaceMesh { points, window, presence: sigmoid(presence_logit), crop })
+    Ok((points, sigmoid(presence_logit)))
 }
 
 fn sigmoid(x: f32) -> f32 {
@@ -108,7 +112,8 @@ fn sigmoid(x: f32) -> f32 {
 /// sharpness measure).
 pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh) -> FaceDetails {
     let p = |i: usize| mesh.points.get(i).copied().unwrap_or_default();
-    let pose = head_pose(mesh, &p);
+    let q = |i: usize| mesh.mirrored.get(i).copied().unwrap_or_default();
+    let pose = head_pose(mesh, &p, &q);
 
     let chin = mesh.photo_point(idx::CHIN);
     let re = mesh.photo_point(idx::RIGHT_EYE_OUTER).midpoint(mesh.photo_point(idx::RIGHT_EYE_INNER));
@@ -143,7 +148,22 @@ const RESTING_PITCH_DEG: f32 = -8.0;
 
 /// Yaw and pitch from the direction the mesh's face plane points; roll from the eye line in the
 /// photo (the crop was turned by the detector's eye line; the mesh corrects it).
-fn head_pose(mesh: &FaceMesh, p: &impl Fn(usize) -> MeshPoint) -> Pose {
+fn head_pose(mesh: &FaceMesh, p: &impl Fn(usize) -> MeshPoint, q: &impl Fn(usize) -> MeshPoint) -> Pose {
+    let (yaw_a, pitch_a) = facing(p);
+    // In the mirrored crop the same face turns the other way.
+    let (yaw_b, pitch_b) = facing(q);
+    // Roll inside the crop, from each reading (mirroring turns it the other way), plus the angle
+    // the crop was turned by (the window maps crop directions to photo ones by that rotation).
+    let eye_line = |f: &dyn Fn(usize) -> MeshPoint| {
+        let (r, l) = (f(idx::RIGHT_EYE_OUTER), f(idx::LEFT_EYE_OUTER));
+        (l.y - r.y).atan2(l.x - r.x).to_degrees()
+    };
+    let roll_deg = mesh.window.angle_deg + 0.5 * (eye_line(p) - eye_line(q));
+    Pose { yaw_deg: 0.5 * (yaw_a - yaw_b), pitch_deg: 0.5 * (pitch_a + pitch_b) - RESTING_PITCH_DEG, roll_deg }
+}
+
+/// Yaw and pitch (degrees) of the direction the face plane of a mesh points.
+fn facing(p: &impl Fn(usize) -> MeshPoint) -> (f32, f32) {
     let sub = |a: MeshPoint, b: MeshPoint| [a.x - b.x, a.y - b.y, a.z - b.z];
     // Across the face, towards the viewer's right; down the face, towards the chin.
     let across = sub(p(idx::LEFT_EYE_OUTER), p(idx::RIGHT_EYE_OUTER));
@@ -156,13 +176,8 @@ fn head_pose(mesh: &FaceMesh, p: &impl Fn(usize) -> MeshPoint) -> Pose {
         across[0] * down[1] - across[1] * down[0],
     ];
     let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-6);
-    let facing = [-n[0] / len, -n[1] / len, -n[2] / len];
-    let yaw_deg = facing[0].clamp(-1.0, 1.0).asin().to_degrees();
-    let pitch_deg = (-facing[1]).clamp(-1.0, 1.0).asin().to_degrees() - RESTING_PITCH_DEG;
-    let r = mesh.photo_point(idx::RIGHT_EYE_OUTER);
-    let l = mesh.photo_point(idx::LEFT_EYE_OUTER);
-    let roll_deg = (l.y - r.y).atan2(l.x - r.x).to_degrees();
-    Pose { yaw_deg, pitch_deg, roll_deg }
+    let f = [-n[0] / len, -n[1] / len, -n[2] / len];
+    (f[0].clamp(-1.0, 1.0).asin().to_degrees(), (-f[1]).clamp(-1.0, 1.0).asin().to_degrees())
 }
 
 /// Where the iris sits between the two eye corners, from the darkest pixels inside the eye

@@ -75,18 +75,15 @@ fn fix_words(fixes: &[headshot::core::judge::Fix]) -> String {
 
 /// The best photo per use across the session.
 fn print_best(out: &mut impl Write, s: &SessionReport) -> std::io::Result<()> {
+    if s.best.is_empty() {
+        return Ok(());
+    }
     writeln!(out, "Best photo per use:")?;
-    let Some(first) = s.photos.first() else { return Ok(()) };
-    for (i, v) in first.verdicts.iter().enumerate() {
-        let best = s
-            .photos
-            .iter()
-            .filter_map(|p| p.verdicts.get(i).map(|v| (p, v)))
-            .filter(|(_, v)| v.status != Status::Unsuitable)
-            .max_by(|a, b| a.1.score.total_cmp(&b.1.score));
-        match best {
-            Some((p, b)) => writeln!(out, "  {:<18} {}  ({:?})", v.use_name, p.path, b.status)?,
-            None => writeln!(out, "  {:<18} none suitable", v.use_name)?,
+    for b in &s.best {
+        match (&b.path, b.status) {
+            (Some(p), Some(Status::Ready)) => writeln!(out, "  {:<18} {p}", b.use_name)?,
+            (Some(p), _) => writeln!(out, "  {:<18} {p}  (after fixes)", b.use_name)?,
+            _ => writeln!(out, "  {:<18} none suitable", b.use_name)?,
         }
     }
     Ok(())

@@ -148,7 +148,7 @@ fn analyze(analyzer: &Analyzer, paths: &[PathBuf]) -> (SessionReport, bool) {
     }
     let failed = !errors.is_empty();
     let errors = errors.iter().map(ErrorReport::from).collect();
-    (SessionReport { photos, errors }, failed)
+    (SessionReport::new(photos, errors), failed)
 }
 
 /// A progress bar on stderr when it is a terminal and the batch is long enough to want one.

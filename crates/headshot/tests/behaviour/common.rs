@@ -1,0 +1,81 @@
+//! Paths, photo helpers and an analyzer shared by every test.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use headshot::analysis::{Analysis, Analyzer};
+use headshot::core::{Limits, Photo};
+use image::RgbImage;
+
+/// The repository's root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A bundled public-domain example photo.
+pub fn example(name: &str) -> PathBuf {
+    repo().join("examples").join(name)
+}
+
+/// A photo of `../shared/photos` (test use only, see its SOURCES.md).
+pub fn shared(name: &str) -> PathBuf {
+    repo().join("../shared/photos").join(name)
+}
+
+pub fn analyzer() -> &'static Analyzer {
+    static A: OnceLock<Analyzer> = OnceLock::new();
+    A.get_or_init(Analyzer::default)
+}
+
+pub fn analyze(path: &Path) -> Analysis {
+    match analyzer().analyze_path(path) {
+        Ok(a) => a,
+        Err(e) => panic!("{}: {e}", path.display()),
+    }
+}
+
+/// Analyses pixels already in memory, as if they were a file named `name`.
+pub fn analyze_image(name: &str, img: &RgbImage) -> Analysis {
+    let photo = photo_from(name, img);
+    match analyzer().analyze_photo(photo) {
+        Ok(a) => a,
+        Err(e) => panic!("{name}: {e}"),
+    }
+}
+
+/// Encodes `img` as PNG and decodes it through the one way photos enter the program.
+pub fn photo_from(name: &str, img: &RgbImage) -> Photo {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::png::PngEncoder::new(&mut bytes);
+    image::ImageEncoder::write_image(enc, img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .expect("png encode");
+    Photo::decode(Path::new(name), &bytes, &Limits::default()).expect("decode")
+}
+
+/// The oriented, sRGB pixels of a photo file.
+pub fn pixels(path: &Path) -> RgbImage {
+    match Photo::open(path, &Limits::default()) {
+        Ok(p) => p.pixels,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Mean absolute difference per channel value, 0..255.
+pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let sum: u64 = a.as_raw().iter().zip(b.as_raw()).map(|(x, y)| u64::from(x.abs_diff(*y))).sum();
+    sum as f64 / a.as_raw().len() as f64
+}
+
+/// A fresh, empty directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("headshot-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// Gaussian blur with sigma in pixels (the image crate's, a separable true Gaussian).
+pub fn blur(img: &RgbImage, sigma: f32) -> RgbImage {
+    image::imageops::blur(img, sigma)
+}

@@ -1,0 +1,241 @@
+//! The one way photos enter the program: orientation, colour, limits, bad files.
+
+use std::path::Path;
+
+use headshot::core::{Limits, Photo, PhotoErrorKind};
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, Luma, RgbImage};
+
+use crate::common::*;
+
+/// A JPEG with an EXIF block carrying only an orientation tag, inserted right after SOI.
+pub fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"II*\0");
+    tiff.extend_from_slice(&8u32.to_le_bytes()); // first IFD right after the header
+    tiff.extend_from_slice(&1u16.to_le_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_le_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_le_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_le_bytes()); // count
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&0u32.to_le_bytes()); // no next IFD
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+/// How to store an upright image so that a viewer applying `orientation` shows it upright.
+fn stored_for(upright: &DynamicImage, orientation: u8) -> DynamicImage {
+    // Orientations 6 and 8 undo each other; every other one is its own inverse.
+    let inverse = match orientation {
+        6 => 8,
+        8 => 6,
+        o => o,
+    };
+    let mut img = upright.clone();
+    img.apply_orientation(Orientation::from_exif(inverse).expect("orientation 1-8"));
+    img
+}
+
+fn jpeg_bytes(img: &DynamicImage, quality: u8) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality);
+    img.write_with_encoder(enc).expect("jpeg encode");
+    bytes
+}
+
+#[test]
+fn all_eight_exif_orientations_decode_to_identical_pixels() {
+    // Flat 8x8 blocks survive JPEG exactly (a DC coefficient only), and a grey image has no
+    // chroma subsampling, so any difference is the orientation's fault. The pattern is
+    // asymmetric under every flip and turn.
+    let upright = GrayImage::from_fn(48, 32, |x, y| {
+        let (bx, by) = (x / 8, y / 8);
+        Luma([(bx * 40 + by * 13 + if bx == 0 && by == 0 { 7 } else { 0 }) as u8])
+    });
+    let upright = DynamicImage::ImageLuma8(upright);
+    let expected = upright.to_rgb8();
+    for o in 1..=8u8 {
+        let bytes = with_exif_orientation(&jpeg_bytes(&stored_for(&upright, o), 100), u16::from(o));
+        let photo = Photo::decode(Path::new(&format!("orientation-{o}.jpg")), &bytes, &Limits::default())
+            .unwrap_or_else(|e| panic!("orientation {o}: {e}"));
+        assert_eq!(photo.exif_orientation, o);
+        assert_eq!(photo.pixels.dimensions(), expected.dimensions(), "orientation {o}");
+        assert!(photo.pixels == expected, "orientation {o}: pixels differ, mean {}", mean_abs_diff(&photo.pixels, &expected));
+    }
+}
+
+#[test]
+fn a_real_photo_stored_rotated_comes_out_upright() {
+    let upright = DynamicImage::ImageRgb8(pixels(&example("grace_hopper.jpg")));
+    let reference = pixels_of(&jpeg_bytes(&upright, 95), "upright.jpg");
+    for o in 1..=8u8 {
+        let bytes = with_exif_orientation(&jpeg_bytes(&stored_for(&upright, o), 95), u16::from(o));
+        let got = pixels_of(&bytes, "rotated.jpg");
+        // JPEG blocks fall differently on a turned image: small differences, never a turned face.
+        let d = mean_abs_diff(&got, &reference);
+        assert!(d < 2.0, "orientation {o}: mean difference {d}");
+    }
+}
+
+fn pixels_of(bytes: &[u8], name: &str) -> RgbImage {
+    Photo::decode(Path::new(name), bytes, &Limits::default()).expect("decode").pixels
+}
+
+/// sRGB (0..255) to Display P3 (0..255): linearise, change primaries, re-encode with the same
+/// curve. Written out here, independently of the colour library the program uses.
+fn srgb_to_p3(img: &RgbImage) -> RgbImage {
+    let lin = |v: u8| {
+        let c = f64::from(v) / 255.0;
+        if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
+    };
+    let enc = |c: f64| {
+        let c = c.clamp(0.0, 1.0);
+        let v = if c <= 0.0031308 { c * 12.92 } else { 1.055 * c.powf(1.0 / 2.4) - 0.055 };
+        (v * 255.0).round() as u8
+    };
+    // Linear sRGB -> linear Display P3 (both D65).
+    const M: [[f64; 3]; 3] = [[0.8225, 0.1774, 0.0000], [0.0332, 0.9669, 0.0000], [0.0171, 0.0724, 0.9108]];
+    RgbImage::from_fn(img.width(), img.height(), |x, y| {
+        let p = img.get_pixel(x, y);
+        let l = [lin(p[0]), lin(p[1]), lin(p[2])];
+        let m = |r: usize| M[r][0] * l[0] + M[r][1] * l[1] + M[r][2] * l[2];
+        image::Rgb([enc(m(0)), enc(m(1)), enc(m(2))])
+    })
+}
+
+#[test]
+fn a_display_p3_photo_decodes_to_the_right_srgb() {
+    let original = pixels(&example("astronaut.png"));
+    let p3 = srgb_to_p3(&original);
+    // Read as if it were sRGB, the P3 numbers are visibly off: the test can fail.
+    assert!(mean_abs_diff(&p3, &original) > 3.0, "P3 and sRGB values too close to tell apart");
+
+    let profile = moxcms::ColorProfile::new_display_p3().encode().expect("P3 profile");
+    let mut bytes = Vec::new();
+    let mut enc = image::codecs::png::PngEncoder::new(&mut bytes);
+    image::ImageEncoder::set_icc_profile(&mut enc, profile).expect("icc in png");
+    image::ImageEncoder::write_image(enc, p3.as_raw(), p3.width(), p3.height(), image::ExtendedColorType::Rgb8)
+        .expect("png");
+    let photo = Photo::decode(Path::new("p3.png"), &bytes, &Limits::default()).expect("decode");
+    assert!(photo.icc_converted);
+    let d = mean_abs_diff(&photo.pixels, &original);
+    assert!(d < 1.0, "mean difference after conversion {d}");
+    let worst = photo.pixels.as_raw().iter().zip(original.as_raw()).map(|(a, b)| a.abs_diff(*b)).max();
+    assert!(worst.unwrap_or(0) <= 4, "worst difference {worst:?}");
+}
+
+#[test]
+fn grey_sixteen_bit_and_transparent_photos_decode() {
+    // 16-bit grey PNG.
+    let grey16 = image::ImageBuffer::<Luma<u16>, Vec<u16>>::from_fn(64, 48, |x, _| Luma([(x * 1000) as u16]));
+    let mut bytes = Vec::new();
+    DynamicImage::ImageLuma16(grey16).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).expect("png");
+    let p = Photo::decode(Path::new("grey16.png"), &bytes, &Limits::default()).expect("16-bit grey");
+    assert_eq!(p.pixels.dimensions(), (64, 48));
+    assert!(p.alpha.is_none());
+
+    // RGBA: the alpha is kept as the photo's own matte.
+    let rgba = image::RgbaImage::from_fn(40, 40, |x, _| image::Rgba([200, 100, 50, if x < 20 { 0 } else { 255 }]));
+    let mut bytes = Vec::new();
+    DynamicImage::ImageRgba8(rgba).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).expect("png");
+    let p = Photo::decode(Path::new("cutout.png"), &bytes, &Limits::default()).expect("rgba");
+    let alpha = p.alpha.expect("alpha kept");
+    assert_eq!(alpha.get_pixel(5, 5)[0], 0);
+    assert_eq!(alpha.get_pixel(35, 5)[0], 255);
+
+    // WebP (lossless, what the image crate writes).
+    let mut bytes = Vec::new();
+    DynamicImage::ImageRgb8(pixels(&example("astronaut.png")))
+        .write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::WebP)
+        .expect("webp");
+    let p = Photo::decode(Path::new("a.webp"), &bytes, &Limits::default()).expect("webp");
+    assert_eq!(p.pixels.dimensions(), (512, 512));
+}
+
+#[test]
+fn the_analysis_copy_is_reduced_once_and_the_scale_is_recorded() {
+    let p = Photo::open(&example("biden.jpg"), &Limits::default()).expect("biden");
+    assert_eq!(p.pixels.dimensions(), (970, 2204));
+    assert_eq!(p.analysis.height(), 1600);
+    assert!((p.analysis_scale - 2204.0 / 1600.0).abs() < 0.01);
+}
+
+/// A PNG header (signature + IHDR with a correct CRC) claiming `w` x `h`, and nothing after it.
+fn png_header_only(w: u32, h: u32) -> Vec<u8> {
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&w.to_be_bytes());
+    ihdr.extend_from_slice(&h.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend_from_slice(&13u32.to_be_bytes());
+    out.extend_from_slice(&ihdr);
+    out.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    out
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// The broken files of the bad-input tests, written into `dir`; returns (file name, kind).
+pub fn write_bad_files(dir: &Path) -> Vec<(&'static str, PhotoErrorKind)> {
+    let good = std::fs::read(example("grace_hopper.jpg")).expect("read example");
+    std::fs::write(dir.join("truncated.jpg"), &good[..good.len() * 2 / 5]).expect("write");
+    std::fs::write(dir.join("empty.jpg"), b"").expect("write");
+    std::fs::write(dir.join("notes.jpg"), b"This is a text file, not a photo.\n").expect("write");
+    std::fs::write(dir.join("huge.png"), png_header_only(50_000, 50_000)).expect("write");
+    vec![
+        ("truncated.jpg", PhotoErrorKind::Decode),
+        ("empty.jpg", PhotoErrorKind::Decode),
+        ("notes.jpg", PhotoErrorKind::Unsupported),
+        ("huge.png", PhotoErrorKind::TooLarge),
+    ]
+}
+
+#[test]
+fn bad_files_give_typed_errors_naming_the_file() {
+    let dir = scratch("bad-files");
+    for (name, kind) in write_bad_files(&dir) {
+        let path = dir.join(name);
+        match Photo::open(&path, &Limits::default()) {
+            Ok(_) => panic!("{name} decoded"),
+            Err(e) => {
+                assert_eq!(e.kind, kind, "{name}: {e}");
+                assert_eq!(e.path, path);
+                assert!(e.to_string().contains(name), "{e}");
+            }
+        }
+    }
+    // Bytes over the limit are refused before decoding.
+    let small = Limits { max_bytes: 1000, ..Limits::default() };
+    let e = Photo::open(&example("grace_hopper.jpg"), &small).err().expect("refused");
+    assert_eq!(e.kind, PhotoErrorKind::TooLarge);
+    // Pixels over the limit likewise, from the header.
+    let e = Photo::open(&example("grace_hopper.jpg"), &Limits { max_pixels: 100_000, ..Limits::default() })
+        .err()
+        .expect("refused");
+    assert_eq!(e.kind, PhotoErrorKind::TooLarge);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn inputs_are_never_modified() {
+    let path = example("obama.jpg");
+    let before = std::fs::read(&path).expect("read");
+    let _ = analyze(&path);
+    assert!(std::fs::read(&path).expect("read") == before);
+}

@@ -1,0 +1,12 @@
+//! Behaviour of headshot on real photos with the real models: one test binary (models load once
+//! per process, and one link instead of many).
+//!
+//! Fixtures: the public-domain photos in `examples/`, and the labelled photos of
+//! `../shared/photos` (beside the clone, as in CI), read in place and never copied.
+
+mod common;
+mod decode;
+mod faces;
+mod scene;
+mod verdicts;
+mod cli;
