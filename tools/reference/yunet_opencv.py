@@ -3,7 +3,7 @@ running the same YuNet file that headshot embeds.
 
     python3 -m venv /tmp/cv && /tmp/cv/bin/pip install opencv-python-headless numpy
     /tmp/cv/bin/python tools/reference/yunet_opencv.py examples/*.jpg examples/*.png \
-        > tests/reference/yunet_opencv.json
+        ../shared/photos/face_recognition/obama_and_biden.jpg > tests/reference/yunet_opencv.json
 
 The photo is scaled so its long side is 640 px (what headshot's detector sees), detected with
 the same score (0.6) and NMS (0.3) thresholds, and mapped back to the photo's pixels.

@@ -83,12 +83,7 @@ impl Rect {
 
     /// Grown by `fx` of its width on each side and `fy` of its height above and below.
     pub fn expanded(&self, fx: f32, fy: f32) -> Rect {
-        Rect::new(
-            self.x - self.w * fx,
-            self.y - self.h * fy,
-            self.w * (1.0 + 2.0 * fx),
-            self.h * (1.0 + 2.0 * fy),
-        )
+        Rect::new(self.x - self.w * fx, self.y - self.h * fy, self.w * (1.0 + 2.0 * fx), self.h * (1.0 + 2.0 * fy))
     }
 
     /// Clipped to a `width` x `height` image.

@@ -198,9 +198,7 @@ pub fn lighting(img: &RgbImage, face: &Face) -> LightingMeasures {
     let balance = if cnt[0] == 0 || cnt[1] == 0 {
         1.0
     } else {
-        (0..32)
-            .map(|i| (hist[0][i] as f32 / cnt[0] as f32).min(hist[1][i] as f32 / cnt[1] as f32))
-            .sum::<f32>()
+        (0..32).map(|i| (hist[0][i] as f32 / cnt[0] as f32).min(hist[1][i] as f32 / cnt[1] as f32)).sum::<f32>()
     };
     let means = [sum[0] / f64::from(cnt[0].max(1)), sum[1] / f64::from(cnt[1].max(1))];
     let side_ratio = (means[0].min(means[1]) / means[0].max(means[1]).max(1.0)) as f32;
@@ -255,9 +253,14 @@ mod tests {
         let even = RgbImage::from_pixel(200, 220, image::Rgb([180, 150, 130]));
         let l = lighting(&even, &face_at(b));
         assert!(l.balance > 0.95 && l.side_ratio > 0.95);
-        let half = RgbImage::from_fn(200, 220, |x, _| {
-            if x < 100 { image::Rgb([180, 150, 130]) } else { image::Rgb([60, 50, 40]) }
-        });
+        let half =
+            RgbImage::from_fn(
+                200,
+                220,
+                |x, _| {
+                    if x < 100 { image::Rgb([180, 150, 130]) } else { image::Rgb([60, 50, 40]) }
+                },
+            );
         let l = lighting(&half, &face_at(b));
         assert!(l.balance < 0.3 && l.side_ratio < 0.5, "{l:?}");
     }

@@ -71,9 +71,7 @@ impl PhotoError {
             E::Decoding(_) => PhotoErrorKind::Decode,
             E::Unsupported(_) => PhotoErrorKind::Unsupported,
             E::Limits(_) => PhotoErrorKind::TooLarge,
-            E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-                PhotoErrorKind::Decode
-            }
+            E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => PhotoErrorKind::Decode,
             E::IoError(_) => PhotoErrorKind::Io,
             E::Encoding(_) | E::Parameter(_) => PhotoErrorKind::Decode,
         };
@@ -113,8 +111,7 @@ impl Photo {
 
     /// Reads and decodes a photo from disk.
     pub fn open(path: &Path, limits: &Limits) -> Result<Photo, PhotoError> {
-        let meta = std::fs::metadata(path)
-            .map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
+        let meta = std::fs::metadata(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
         if meta.is_dir() {
             return Err(PhotoError::new(path, PhotoErrorKind::Io, "is a directory"));
         }
@@ -125,8 +122,7 @@ impl Photo {
                 format!("file is {} bytes; the limit is {}", meta.len(), limits.max_bytes),
             ));
         }
-        let bytes = std::fs::read(path)
-            .map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
+        let bytes = std::fs::read(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
         Photo::decode(path, &bytes, limits)
     }
 
@@ -160,7 +156,11 @@ impl Photo {
         if reader.format() == Some(image::ImageFormat::Jpeg) && jpeg_is_truncated(bytes) {
             // The JPEG decoder would fill the missing rows with grey and carry on; a half-grey
             // photo would then be judged as if it were real.
-            return Err(PhotoError::new(path, PhotoErrorKind::Decode, "truncated JPEG: the file ends inside the image data"));
+            return Err(PhotoError::new(
+                path,
+                PhotoErrorKind::Decode,
+                "truncated JPEG: the file ends inside the image data",
+            ));
         }
         let mut reader = reader;
         reader.limits(image_limits(limits));
@@ -258,12 +258,9 @@ fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> bool {
         return false;
     }
     let srgb = moxcms::ColorProfile::new_srgb();
-    let Ok(transform) = src.create_transform_8bit(
-        moxcms::Layout::Rgb,
-        &srgb,
-        moxcms::Layout::Rgb,
-        moxcms::TransformOptions::default(),
-    ) else {
+    let Ok(transform) =
+        src.create_transform_8bit(moxcms::Layout::Rgb, &srgb, moxcms::Layout::Rgb, moxcms::TransformOptions::default())
+    else {
         return false;
     };
     let mut out = vec![0u8; rgb.as_raw().len()];
@@ -333,8 +330,7 @@ mod tests {
 
     #[test]
     fn text_is_unsupported() {
-        let e = Photo::decode(Path::new("notes.jpg"), b"hello, not a photo", &Limits::default())
-            .unwrap_err();
+        let e = Photo::decode(Path::new("notes.jpg"), b"hello, not a photo", &Limits::default()).unwrap_err();
         assert_eq!(e.kind, PhotoErrorKind::Unsupported);
     }
 }

@@ -51,9 +51,12 @@ fn resize_crop<P: Pixel<Subpixel = u8> + 'static>(
         return fallback(src);
     };
     let mut dst = Image::new(w, h, pixel_type);
-    let options = ResizeOptions::new()
-        .resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3))
-        .crop(f64::from(crop.x), f64::from(crop.y), f64::from(crop.w), f64::from(crop.h));
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)).crop(
+        f64::from(crop.x),
+        f64::from(crop.y),
+        f64::from(crop.w),
+        f64::from(crop.h),
+    );
     if Resizer::new().resize(&src_ref, &mut dst, &options).is_err() {
         return fallback(src);
     }

@@ -15,13 +15,9 @@ pub const FACE_SHARPNESS_WIDTH: f32 = 128.0;
 /// Contrast cancels out (it is a ratio), and the face is first brought to a normalised width.
 pub fn face_sharpness(img: &RgbImage, face_box: Rect) -> f32 {
     // The inner face (brows to mouth), so hair and background edges do not count.
-    let inner = Rect::new(
-        face_box.x + face_box.w * 0.15,
-        face_box.y + face_box.h * 0.2,
-        face_box.w * 0.7,
-        face_box.h * 0.7,
-    )
-    .clamped(img.width() as f32, img.height() as f32);
+    let inner =
+        Rect::new(face_box.x + face_box.w * 0.15, face_box.y + face_box.h * 0.2, face_box.w * 0.7, face_box.h * 0.7)
+            .clamped(img.width() as f32, img.height() as f32);
     if inner.w < 8.0 || inner.h < 8.0 {
         return 0.0;
     }
@@ -41,7 +37,8 @@ pub fn image_sharpness(img: &RgbImage) -> f32 {
         return 0.0;
     }
     let s = (2.0 * FACE_SHARPNESS_WIDTH / centre.w).min(1.0);
-    let crop = resize_rgb_crop(img, centre, (centre.w * s).round().max(8.0) as u32, (centre.h * s).round().max(8.0) as u32);
+    let crop =
+        resize_rgb_crop(img, centre, (centre.w * s).round().max(8.0) as u32, (centre.h * s).round().max(8.0) as u32);
     1.0 - crete_blur(&image::imageops::grayscale(&crop))
 }
 

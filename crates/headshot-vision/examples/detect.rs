@@ -12,7 +12,13 @@ fn main() {
                     Ok(faces) => {
                         println!("{arg}: {} faces in {:?}", faces.len(), t.elapsed());
                         for f in faces {
-                            println!("  {:?} score {:.3} eyes {:?} {:?}", f.bbox.scaled(s), f.score, f.landmarks.right_eye.scaled(s), f.landmarks.left_eye.scaled(s));
+                            println!(
+                                "  {:?} score {:.3} eyes {:?} {:?}",
+                                f.bbox.scaled(s),
+                                f.score,
+                                f.landmarks.right_eye.scaled(s),
+                                f.landmarks.left_eye.scaled(s)
+                            );
                         }
                     }
                     Err(e) => println!("{arg}: {e}"),

@@ -81,19 +81,13 @@ fn tiles(w: u32, h: u32, side: u32) -> Vec<Rect> {
 
 /// Runs YuNet on `window` of `img` scaled by `scale` (window pixels * scale <= 640), padding the
 /// rest of the 640 square with black. Returns faces in pixels of `img`.
-fn run_window(
-    img: &RgbImage,
-    window: Rect,
-    scale: f32,
-    opts: &DetectOptions,
-) -> Result<Vec<Face>, VisionError> {
+fn run_window(img: &RgbImage, window: Rect, scale: f32, opts: &DetectOptions) -> Result<Vec<Face>, VisionError> {
     let model = detector()?;
     let side = DETECTOR_SIDE;
     let vw = ((window.w * scale).round() as usize).clamp(1, side);
     let vh = ((window.h * scale).round() as usize).clamp(1, side);
     let view = if (scale - 1.0).abs() < 1e-6 {
-        image::imageops::crop_imm(img, window.x as u32, window.y as u32, vw as u32, vh as u32)
-            .to_image()
+        image::imageops::crop_imm(img, window.x as u32, window.y as u32, vw as u32, vh as u32).to_image()
     } else {
         headshot_core::resize::resize_rgb_crop(img, window, vw as u32, vh as u32)
     };
@@ -116,8 +110,7 @@ fn run_window(
         let s = stride as f32;
         for (idx, (c, o)) in cls.iter().zip(&obj).enumerate() {
             let score = (c.clamp(0.0, 1.0) * o.clamp(0.0, 1.0)).sqrt();
-            if score < opts.score_threshold || bbox.len() < idx * 4 + 4 || kps.len() < idx * 10 + 10
-            {
+            if score < opts.score_threshold || bbox.len() < idx * 4 + 4 || kps.len() < idx * 10 + 10 {
                 continue;
             }
             let (row, col) = ((idx / cols) as f32, (idx % cols) as f32);

@@ -5,10 +5,10 @@
 //! itself feeds it), and gives 468 points (x, y in crop pixels, z depth on the same scale,
 //! smaller = nearer the camera).
 
+use headshot_core::Point;
 use headshot_core::face::{Face, FaceDetails, Pose};
 use headshot_core::sharpness::face_sharpness;
 use headshot_core::warp::SquareWindow;
-use headshot_core::Point;
 use image::RgbImage;
 use tract_onnx::prelude::*;
 
@@ -99,7 +99,10 @@ fn run_mesh(model: &crate::runtime::Model, crop: &RgbImage) -> Result<(Vec<MeshP
     let presence_logit = output_f32(model, &outputs, 1)?.first().copied().unwrap_or(-10.0);
     let points = raw.chunks_exact(3).map(|c| MeshPoint { x: c[0], y: c[1], z: c[2] }).collect::<Vec<_>>();
     if points.len() != 468 {
-        return Err(VisionError::Run { model: model.name(), reason: format!("expected 468 points, got {}", points.len()) });
+        return Err(VisionError::Run {
+            model: model.name(),
+            reason: format!("expected 468 points, got {}", points.len()),
+        });
     }
     Ok((points, sigmoid(presence_logit)))
 }
@@ -121,8 +124,7 @@ pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh) -> FaceDetai
     let eye_to_chin = re.midpoint(le).distance(chin).max(1.0);
     let opening = |u: usize, l: usize| mesh.photo_point(u).distance(mesh.photo_point(l));
     let eye_openness = 0.5
-        * (opening(idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER)
-            + opening(idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER))
+        * (opening(idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER) + opening(idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER))
         / eye_to_chin;
 
     let iris_offset = 0.5

@@ -5,8 +5,7 @@ use crate::runtime::{Lazy, Model, VisionError};
 pub(crate) const YUNET: &[u8] = include_bytes!("../../../models/face_detection_yunet_2023mar.onnx");
 pub(crate) const FACE_MESH: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
 pub(crate) const SELFIE: &[u8] = include_bytes!("../../../models/selfie_segmentation.onnx");
-pub(crate) const SELFIE_LANDSCAPE: &[u8] =
-    include_bytes!("../../../models/selfie_segmentation_landscape.onnx");
+pub(crate) const SELFIE_LANDSCAPE: &[u8] = include_bytes!("../../../models/selfie_segmentation_landscape.onnx");
 
 /// Side of the square the detector runs on (pixels). YuNet was trained at 640; any multiple of
 /// 32 works, and one fixed size means one optimised plan for the whole process.
@@ -43,10 +42,6 @@ pub fn selfie_square() -> Result<&'static Model, VisionError> {
 /// MediaPipe selfie segmentation (landscape), NHWC RGB 0..1.
 pub fn selfie_wide() -> Result<&'static Model, VisionError> {
     SEG_WIDE.get("selfie_segmentation_landscape", || {
-        Model::load(
-            "selfie_segmentation_landscape",
-            SELFIE_LANDSCAPE,
-            &[1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3],
-        )
+        Model::load("selfie_segmentation_landscape", SELFIE_LANDSCAPE, &[1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3])
     })
 }

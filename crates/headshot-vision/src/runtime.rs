@@ -49,9 +49,7 @@ impl Model {
 
     /// Runs the model on one input tensor; returns its outputs in the file's order.
     pub fn run(&self, input: Tensor) -> Result<TVec<TValue>, VisionError> {
-        self.plan
-            .run(tvec!(input.into()))
-            .map_err(|e| VisionError::Run { model: self.name, reason: format!("{e:#}") })
+        self.plan.run(tvec!(input.into())).map_err(|e| VisionError::Run { model: self.name, reason: format!("{e:#}") })
     }
 
     pub fn name(&self) -> &'static str {
@@ -84,11 +82,7 @@ impl Lazy {
 }
 
 /// Reads output `index` as a flat f32 slice copy.
-pub(crate) fn output_f32(
-    model: &Model,
-    outputs: &TVec<TValue>,
-    index: usize,
-) -> Result<Vec<f32>, VisionError> {
+pub(crate) fn output_f32(model: &Model, outputs: &TVec<TValue>, index: usize) -> Result<Vec<f32>, VisionError> {
     let run_err = |reason: String| VisionError::Run { model: model.name(), reason };
     let t = outputs.get(index).ok_or_else(|| run_err(format!("missing output {index}")))?;
     let view = t.to_plain_array_view::<f32>().map_err(|e| run_err(format!("{e:#}")))?;

@@ -32,11 +32,9 @@ impl AnalyzeError {
     pub fn to_photo_error(&self) -> PhotoError {
         match self {
             AnalyzeError::Photo(e) => e.clone(),
-            AnalyzeError::Vision { path, source } => PhotoError {
-                path: path.into(),
-                kind: PhotoErrorKind::Unsupported,
-                reason: source.to_string(),
-            },
+            AnalyzeError::Vision { path, source } => {
+                PhotoError { path: path.into(), kind: PhotoErrorKind::Unsupported, reason: source.to_string() }
+            }
         }
     }
 }
@@ -101,7 +99,8 @@ impl Analyzer {
         let people = judge::count_people(&faces);
 
         // Person matte on the analysis copy, around the prominent people.
-        let to_analysis = |f: &Face| Face { bbox: f.bbox.scaled(1.0 / s), landmarks: f.landmarks.scaled(1.0 / s), ..f.clone() };
+        let to_analysis =
+            |f: &Face| Face { bbox: f.bbox.scaled(1.0 / s), landmarks: f.landmarks.scaled(1.0 / s), ..f.clone() };
         let small_faces: Vec<Face> = faces.iter().take(people.max(1)).map(to_analysis).collect();
         let matte = match &photo.alpha {
             Some(alpha) => alpha_matte(alpha, aw, ah),

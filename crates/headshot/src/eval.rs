@@ -46,7 +46,8 @@ fn read_manifest(path: &Path) -> anyhow::Result<Vec<Label>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut lines = text.lines();
     let header = split_csv(lines.next().context("empty manifest")?);
-    let col = |name: &str| header.iter().position(|h| h == name).with_context(|| format!("manifest has no column {name:?}"));
+    let col =
+        |name: &str| header.iter().position(|h| h == name).with_context(|| format!("manifest has no column {name:?}"));
     let (f, fr, g, b, s) = (col("file")?, col("framing")?, col("gaze")?, col("background")?, col("sharp")?);
     let mut out = Vec::new();
     for line in lines.filter(|l| !l.trim().is_empty()) {

@@ -90,13 +90,23 @@ fn print_best(out: &mut impl Write, s: &SessionReport) -> std::io::Result<()> {
 }
 
 pub fn print_uses(out: &mut impl Write, c: &Catalogue) -> std::io::Result<()> {
-    writeln!(out, "{:<18} {:<9} {:>11}  {:<6} {:>9}  {:>7}  format", "use", "kind", "size", "shape", "max bytes", "display")?;
+    writeln!(
+        out,
+        "{:<18} {:<9} {:>11}  {:<6} {:>9}  {:>7}  format",
+        "use", "kind", "size", "shape", "max bytes", "display"
+    )?;
     for u in &c.uses {
         let kind = match u.kind {
             UseKind::Headshot => "headshot",
             UseKind::Portrait => "portrait",
         };
-        let shape = if u.circle { "circle" } else if u.width == u.height { "square" } else { "rect" };
+        let shape = if u.circle {
+            "circle"
+        } else if u.width == u.height {
+            "square"
+        } else {
+            "rect"
+        };
         writeln!(
             out,
             "{:<18} {:<9} {:>11}  {:<6} {:>9}  {:>5}px  {}",

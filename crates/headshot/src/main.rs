@@ -14,7 +14,11 @@ mod eval;
 mod human;
 
 #[derive(Parser, Debug)]
-#[command(name = "headshot", version, about = "Professional headshots and portraits from your own photos, on your own machine")]
+#[command(
+    name = "headshot",
+    version,
+    about = "Professional headshots and portraits from your own photos, on your own machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -157,9 +161,10 @@ fn progress_bar(n: u64) -> indicatif::ProgressBar {
         return indicatif::ProgressBar::hidden();
     }
     let bar = indicatif::ProgressBar::new(n);
-    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} photos  {elapsed} (eta {eta})") {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{spinner} {bar:30} {pos}/{len} photos  {elapsed} (eta {eta})")
+    {
         bar.set_style(style);
     }
     bar
 }
-

@@ -21,7 +21,11 @@ pub fn collect_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<PhotoError>) {
         } else if input.exists() {
             files.push(input.clone());
         } else {
-            errors.push(PhotoError { path: input.clone(), kind: PhotoErrorKind::Io, reason: "no such file or directory".into() });
+            errors.push(PhotoError {
+                path: input.clone(),
+                kind: PhotoErrorKind::Io,
+                reason: "no such file or directory".into(),
+            });
         }
     }
     (files, errors)

@@ -85,7 +85,13 @@ fn uses_lists_the_catalogue_and_a_custom_file_extends_it() {
          display_px = 64\nmin_source_px = 256\nmax_bytes = 100000\nformat = \"png\"\nsource = \"IT\"\n",
     )
     .expect("write");
-    let out = headshot(&["analyze", "--json", "--catalogue", file.to_str().expect("utf-8"), example("obama.jpg").to_str().expect("utf-8")]);
+    let out = headshot(&[
+        "analyze",
+        "--json",
+        "--catalogue",
+        file.to_str().expect("utf-8"),
+        example("obama.jpg").to_str().expect("utf-8"),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let doc = json(&out);
     assert!(doc["photos"][0]["verdicts"].as_array().expect("verdicts").iter().any(|v| v["use"] == "intranet"));
@@ -99,7 +105,11 @@ fn uses_lists_the_catalogue_and_a_custom_file_extends_it() {
 
 #[test]
 fn the_human_summary_names_classes_reasons_and_the_best_pick() {
-    let out = headshot(&["analyze", example("camera.png").to_str().expect("utf-8"), example("obama.jpg").to_str().expect("utf-8")]);
+    let out = headshot(&[
+        "analyze",
+        example("camera.png").to_str().expect("utf-8"),
+        example("obama.jpg").to_str().expect("utf-8"),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("environmental") && text.contains("half-body"), "{text}");

@@ -12,9 +12,21 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A bundled public-domain example photo.
+/// A bundled public-domain example photo, or else the photo of that file name in
+/// `../shared/photos` (for photos that may be used in tests but not bundled).
 pub fn example(name: &str) -> PathBuf {
-    repo().join("examples").join(name)
+    let bundled = repo().join("examples").join(name);
+    if bundled.exists() || name.is_empty() {
+        return bundled;
+    }
+    let shared = repo().join("../shared/photos");
+    std::fs::read_dir(&shared)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join(name))
+        .find(|p| p.exists())
+        .unwrap_or(bundled)
 }
 
 /// A photo of `../shared/photos` (test use only, see its SOURCES.md).

@@ -62,7 +62,8 @@ fn detections_agree_with_opencv_running_the_same_model() {
         let got: Vec<&Face> = a.scene.faces.iter().collect();
         let want = want["faces"].as_array().expect("faces");
         for w in want {
-            let b: Vec<f32> = w["box"].as_array().expect("box").iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect();
+            let b: Vec<f32> =
+                w["box"].as_array().expect("box").iter().map(|v| v.as_f64().unwrap_or(0.0) as f32).collect();
             let wb = Rect::new(b[0], b[1], b[2], b[3]);
             let best = got.iter().max_by(|p, q| p.bbox.iou(&wb).total_cmp(&q.bbox.iou(&wb)));
             let Some(f) = best else { panic!("{name}: no face where OpenCV found {wb:?}") };

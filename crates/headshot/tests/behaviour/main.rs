@@ -4,9 +4,9 @@
 //! Fixtures: the public-domain photos in `examples/`, and the labelled photos of
 //! `../shared/photos` (beside the clone, as in CI), read in place and never copied.
 
+mod cli;
 mod common;
 mod decode;
 mod faces;
 mod scene;
 mod verdicts;
-mod cli;

@@ -101,8 +101,13 @@ fn darkening_half_a_face_makes_the_light_uneven() {
     }
     let b = analyze_image("half-lit.png", &dark);
     assert!(!b.judgement.even, "{:?}", b.scene.lighting);
-    assert!(b.judgement.verdicts.iter().any(|v| v.reasons.contains(&judge::Reason::UnevenLighting)
-        && v.fixes.contains(&judge::Fix::EvenOutLighting)));
+    assert!(
+        b.judgement
+            .verdicts
+            .iter()
+            .any(|v| v.reasons.contains(&judge::Reason::UnevenLighting)
+                && v.fixes.contains(&judge::Fix::EvenOutLighting))
+    );
 }
 
 /// The truth of a subject on a flat white backdrop: every row filled between its outermost
