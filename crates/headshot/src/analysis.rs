@@ -2,6 +2,7 @@
 //! -> judge. Each stage is a function of what came before; models are loaded once per process.
 
 use std::path::Path;
+use std::time::Instant;
 
 use headshot_core::face::Face;
 use headshot_core::judge::{self, Judgement, Scene};
@@ -39,6 +40,18 @@ impl AnalyzeError {
     }
 }
 
+/// Wall time of each stage of one photo's analysis.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timings {
+    /// Reading, decoding, orienting, colour conversion and the analysis copy.
+    pub decode: std::time::Duration,
+    pub detect: std::time::Duration,
+    pub mesh: std::time::Duration,
+    pub segment: std::time::Duration,
+    /// Measures, judgement and report.
+    pub judge: std::time::Duration,
+}
+
 /// Everything known about one analysed photo.
 #[derive(Debug, Clone)]
 pub struct Analysis {
@@ -49,6 +62,7 @@ pub struct Analysis {
     pub matte: PersonMatte,
     pub judgement: Judgement,
     pub report: Report,
+    pub timings: Timings,
 }
 
 /// Settings of an analysis session.
@@ -67,8 +81,12 @@ impl Default for Analyzer {
 
 impl Analyzer {
     pub fn analyze_path(&self, path: &Path) -> Result<Analysis, AnalyzeError> {
+        let t = Instant::now();
         let photo = Photo::open(path, &self.limits)?;
-        self.analyze_photo(photo)
+        let decode = t.elapsed();
+        let mut a = self.analyze_photo(photo)?;
+        a.timings.decode = decode;
+        Ok(a)
     }
 
     pub fn analyze_photo(&self, photo: Photo) -> Result<Analysis, AnalyzeError> {
@@ -77,6 +95,12 @@ impl Analyzer {
         let s = photo.analysis_scale;
         let (aw, ah) = photo.analysis.dimensions();
 
+        let mut timings = Timings::default();
+        let mut t = Instant::now();
+        let mut lap = |slot: &mut std::time::Duration| {
+            *slot = t.elapsed();
+            t = Instant::now();
+        };
         // Detect on the analysis copy; work in full-resolution pixels from here on.
         let mut faces: Vec<Face> = detect_faces(&photo.analysis, &self.detect)
             .map_err(vision)?
@@ -84,6 +108,7 @@ impl Analyzer {
             .map(|f| Face { bbox: f.bbox.scaled(s), landmarks: f.landmarks.scaled(s), ..f })
             .collect();
         judge::rank_faces(&mut faces, photo.width(), photo.height());
+        lap(&mut timings.detect);
 
         // Face details for the faces that may be subjects.
         let top = faces.first().map_or(0.0, |f| f.prominence);
@@ -97,6 +122,7 @@ impl Analyzer {
         // Sharpness now counts towards prominence: a blurred face behind the subject is not one.
         judge::rank_faces(&mut faces, photo.width(), photo.height());
         let people = judge::count_people(&faces);
+        lap(&mut timings.mesh);
 
         // Person matte on the analysis copy, around the prominent people.
         let to_analysis =
@@ -110,6 +136,8 @@ impl Analyzer {
                 segment::segment_person(&photo.analysis, region).map_err(vision)?
             }
         };
+
+        lap(&mut timings.segment);
 
         let primary_small = small_faces.first().filter(|_| !faces.is_empty());
         let framing = primary_small.map(|f| measure::framing(aw, ah, f, &matte));
@@ -130,7 +158,8 @@ impl Analyzer {
         };
         let judgement = judge::judge(&scene, &self.catalogue);
         let report = Report::new(&path, &scene, &judgement, photo.exif_orientation, photo.icc_converted);
-        Ok(Analysis { photo, scene, matte, judgement, report })
+        lap(&mut timings.judge);
+        Ok(Analysis { photo, scene, matte, judgement, report, timings })
     }
 }
 
