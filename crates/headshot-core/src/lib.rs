@@ -5,12 +5,15 @@
 //! catalogue of platforms. Coordinates are pixels of the oriented photo unless a doc says
 //! otherwise.
 
+pub mod export;
 pub mod face;
 pub mod geometry;
 pub mod judge;
 pub mod matte;
 pub mod measure;
 pub mod photo;
+pub mod plan;
+pub mod render;
 pub mod report;
 pub mod resize;
 pub mod sharpness;

@@ -108,6 +108,21 @@ pub struct OutputReport {
     pub width: u32,
     pub height: u32,
     pub bytes: u64,
+    pub format: crate::uses::Format,
+    /// JPEG quality chosen to fit the byte limit (absent for lossless formats).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u8>,
+    /// `keep`, `blur`, `#rrggbb` or `studio:#rrggbb`.
+    pub background: String,
+    /// How the frame met the photo's edges.
+    pub fit: crate::plan::Fit,
+    /// Where the eye line landed, as a share of the height from the top.
+    pub eye_line: f32,
+    /// The turn applied to straighten the head, degrees.
+    pub straightened_deg: f32,
+    /// The platform shows it cut to a circle.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub circle: bool,
 }
 
 /// The report of one photo.
@@ -133,6 +148,12 @@ pub struct Report {
     pub icc_converted: bool,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<OutputReport>,
+    /// A small copy of the photo written by `studio` for the gallery, relative to its folder.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview: Option<String>,
+    /// Outputs that should have been made but could not, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub output_errors: Vec<String>,
 }
 
 impl Report {
@@ -160,6 +181,8 @@ impl Report {
             exif_orientation,
             icc_converted,
             outputs: Vec::new(),
+            preview: None,
+            output_errors: Vec::new(),
         }
     }
 }

@@ -121,3 +121,27 @@ pub fn print_uses(out: &mut impl Write, c: &Catalogue) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// What a studio run made: one line per photo, then where to look.
+pub fn print_studio(out: &mut impl Write, s: &SessionReport, dir: &std::path::Path) -> std::io::Result<()> {
+    for r in &s.photos {
+        let names: Vec<&str> = r.outputs.iter().map(|o| o.use_name.as_str()).collect();
+        writeln!(
+            out,
+            "{}: {}, {} output(s){}{}",
+            r.path,
+            r.framing.as_str(),
+            r.outputs.len(),
+            if names.is_empty() { String::new() } else { format!(": {}", names.join(", ")) },
+            if r.output_errors.is_empty() { String::new() } else { format!(" ({} failed)", r.output_errors.len()) },
+        )?;
+        for e in &r.output_errors {
+            writeln!(out, "  not made: {e}")?;
+        }
+    }
+    for e in &s.errors {
+        writeln!(out, "error: {}: {} ({:?})", e.path, e.error, e.kind)?;
+    }
+    writeln!(out, "gallery: {}", dir.join("index.html").display())?;
+    writeln!(out, "report:  {}", dir.join("report.json").display())
+}

@@ -1,11 +1,14 @@
 //! headshot: professional headshots and portraits from your own photos, on your own machine.
 //!
 //! The library behind the `headshot` command: `analysis` runs one photo through detection, face
-//! mesh, segmentation, measurements and judgement; `session` runs many in parallel; the
+//! mesh, segmentation, measurements and judgement; `session` runs many in parallel; `studio` plans, renders and writes
+//! every output, and `gallery` the page that shows them; the
 //! building blocks live in `headshot-core` (no models) and `headshot-vision` (models).
 
 pub mod analysis;
+pub mod gallery;
 pub mod session;
+pub mod studio;
 
 pub use analysis::{Analysis, AnalyzeError, Analyzer};
 pub use headshot_core as core;

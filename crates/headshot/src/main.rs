@@ -9,6 +9,7 @@ use headshot::analysis::Analyzer;
 use headshot::core::report::{ErrorReport, Report, SessionReport};
 use headshot::core::uses::Catalogue;
 use headshot::session::{analyze_each, collect_inputs};
+use headshot::studio::StudioOptions;
 
 mod eval;
 mod human;
@@ -57,6 +58,31 @@ enum Command {
         toml: bool,
         #[command(flatten)]
         catalogue: CatalogueArgs,
+    },
+    /// Make every output the photos are good for: each use's crop, background, size and byte
+    /// limit, written as OUT/<photo>/<use>.<ext> with report.json, index.html and a contact sheet.
+    Studio {
+        /// The output folder (created if missing; outputs already there are replaced).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// auto (replace only where the verdict asks), keep, blur, studio, studio:COLOUR, or a
+        /// colour (#rrggbb, white, light-grey, grey, charcoal, black, navy, blue).
+        #[arg(long, default_value = "auto", value_name = "BACKGROUND")]
+        background: headshot::studio::BackgroundChoice,
+        /// Encode every output as this format instead of each use's own (jpeg, png, webp).
+        #[arg(long, value_parser = parse_format, value_name = "FORMAT")]
+        format: Option<headshot::core::uses::Format>,
+        /// The subject of group photos: 1 is the most prominent face, 2 the next, ...
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        subject: Option<u16>,
+        /// Team framing: one eye line, one head size and one background across all photos.
+        #[arg(long)]
+        team: bool,
+        #[command(flatten)]
+        catalogue: CatalogueArgs,
+        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
     },
     /// Score the judgements against a labelled manifest (CSV with file, framing, gaze, background).
     Eval {
@@ -131,6 +157,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { manifest, json } => eval::run(&manifest, json),
+        Command::Studio { out, background, format, subject, team, catalogue: cat, paths } => {
+            let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
+            let opts = StudioOptions { background, format, subject: subject.map(usize::from), team: None };
+            let (files, _) = collect_inputs(&paths);
+            // The bar only on a terminal: scripts reading stdout get none.
+            let bar = if std::io::stdout().is_terminal() {
+                progress_bar(files.len() as u64)
+            } else {
+                indicatif::ProgressBar::hidden()
+            };
+            let run = headshot::studio::run(&analyzer, &paths, &opts, &out, team, |_| bar.inc(1))?;
+            bar.finish_and_clear();
+            let mut o = std::io::stdout().lock();
+            human::print_studio(&mut o, &run.session, &out)?;
+            Ok(if run.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
+}
+
+fn parse_format(s: &str) -> Result<headshot::core::uses::Format, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "jpeg" | "jpg" => Ok(headshot::core::uses::Format::Jpeg),
+        "png" => Ok(headshot::core::uses::Format::Png),
+        "webp" => Ok(headshot::core::uses::Format::Webp),
+        other => Err(format!("unknown format {other:?}: use jpeg, png or webp")),
     }
 }
 

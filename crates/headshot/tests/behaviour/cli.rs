@@ -116,3 +116,102 @@ fn the_human_summary_names_classes_reasons_and_the_best_pick() {
     assert!(text.contains("not looking at the camera"), "{text}");
     assert!(text.contains("Best photo per use"), "{text}");
 }
+
+/// Every visible file under `dir` (recursively), and whether any hidden temporary remains.
+fn files_under(dir: &std::path::Path) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+    let (mut visible, mut hidden) = (Vec::new(), Vec::new());
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if e.file_name().to_string_lossy().starts_with('.') {
+                hidden.push(p);
+            } else {
+                visible.push(p);
+            }
+        }
+    }
+    (visible, hidden)
+}
+
+#[test]
+fn studio_reruns_replace_outputs_and_an_interrupted_run_leaves_no_half_file() {
+    let dir = scratch("cli-studio");
+    let out = dir.join("out");
+    let out_s = out.to_string_lossy().into_owned();
+    let biden = example("biden.jpg").to_string_lossy().into_owned();
+    let input_before = std::fs::read(&biden).expect("input");
+
+    let first = headshot(&["studio", "--uses", "linkedin,resume", "--background", "white", &biden, "--out", &out_s]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    // Not a terminal: no progress bar on stdout, just the summary.
+    assert!(!String::from_utf8_lossy(&first.stdout).contains('\u{1b}'));
+    let linkedin = out.join("biden/linkedin.jpg");
+    let white = std::fs::read(&linkedin).expect("made");
+
+    let second = headshot(&["studio", "--uses", "linkedin", "--background", "navy", &biden, "--out", &out_s]);
+    assert!(second.status.success());
+    let navy = std::fs::read(&linkedin).expect("replaced");
+    assert_ne!(white, navy, "the second run replaced the output");
+    let corner = image::load_from_memory(&navy).expect("decodes").to_rgb8();
+    assert!(corner.get_pixel(2, 2).0.iter().zip([24u8, 38, 66]).all(|(a, b)| a.abs_diff(b) < 8));
+    // resume.jpg was not asked for this time: gone, so the folder matches report.json.
+    assert!(!out.join("biden/resume.jpg").exists());
+    assert_eq!(std::fs::read(&biden).expect("input"), input_before, "inputs are never modified");
+
+    // Interrupt a long run part-way: whatever is visible must be whole.
+    let examples = repo().join("examples").to_string_lossy().into_owned();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_headshot"))
+        .args(["studio", &examples, "--out", &out_s])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let (visible, _) = files_under(&out);
+    for p in &visible {
+        let bytes = std::fs::read(p).expect("read");
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("jpg") => assert!(image::load_from_memory(&bytes).is_ok(), "{} is not whole", p.display()),
+            Some("json") => assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok(), "{}", p.display()),
+            Some("html") => assert!(String::from_utf8_lossy(&bytes).trim_end().ends_with("</html>")),
+            _ => {}
+        }
+    }
+    // A full run afterwards completes and cleans up any temporaries of the killed one.
+    let full = headshot(&["studio", &examples, "--out", &out_s]);
+    assert!(full.status.success(), "{}", String::from_utf8_lossy(&full.stderr));
+    let (visible, hidden) = files_under(&out);
+    assert!(hidden.is_empty(), "temporaries left: {hidden:?}");
+    let report = json_file(&out.join("report.json"));
+    let listed: usize =
+        report["photos"].as_array().map_or(0, |p| p.iter().map(|p| p["outputs"].as_array().map_or(0, Vec::len)).sum());
+    let jpgs = visible
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg") && !p.ends_with("contact-sheet.jpg"))
+        .count();
+    let previews = visible.iter().filter(|p| p.ends_with("photo-preview.jpg")).count();
+    assert_eq!(jpgs - previews, listed, "files on disk match report.json");
+}
+
+fn json_file(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).expect("read")).expect("json")
+}
+
+#[test]
+fn studio_rejects_a_bad_background_and_a_missing_subject_clearly() {
+    let out = scratch("cli-studio-bad");
+    let bad = headshot(&["studio", "--background", "plaid", "examples", "--out", &out.to_string_lossy()]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown background"));
+    let obama = example("obama.jpg").to_string_lossy().into_owned();
+    let run = headshot(&["studio", "--subject", "3", "--uses", "linkedin", &obama, "--out", &out.to_string_lossy()]);
+    assert!(run.status.success());
+    let report = json_file(&out.join("report.json"));
+    let errs = report["photos"][0]["output_errors"].to_string();
+    assert!(errs.contains("subject 3"), "{errs}");
+}

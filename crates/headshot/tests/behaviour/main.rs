@@ -9,4 +9,5 @@ mod common;
 mod decode;
 mod faces;
 mod scene;
+mod studio;
 mod verdicts;

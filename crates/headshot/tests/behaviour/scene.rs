@@ -112,7 +112,7 @@ fn darkening_half_a_face_makes_the_light_uneven() {
 
 /// The truth of a subject on a flat white backdrop: every row filled between its outermost
 /// non-white pixels (the silhouette has no holes: head, neck, shoulders).
-fn cutout_truth(img: &RgbImage) -> Vec<bool> {
+pub(crate) fn cutout_truth(img: &RgbImage) -> Vec<bool> {
     let (w, h) = img.dimensions();
     let mut truth = vec![false; (w * h) as usize];
     for y in 0..h {

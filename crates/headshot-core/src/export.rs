@@ -1,0 +1,214 @@
+//! Export: encoding an output for its use (format, byte limit, an sRGB tag, no camera or location
+//! metadata) and writing files so that no reader ever sees half of one.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use image::RgbImage;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::uses::Format;
+
+/// The best JPEG quality tried; above it files grow a lot for no visible gain.
+pub const MAX_JPEG_QUALITY: u8 = 92;
+/// The lowest JPEG quality accepted before giving up on a byte limit.
+pub const MIN_JPEG_QUALITY: u8 = 40;
+
+#[derive(Debug, Error)]
+pub enum ExportError {
+    #[error("even at JPEG quality {MIN_JPEG_QUALITY} the output takes {bytes} bytes, over the limit of {limit}")]
+    OverLimit { bytes: usize, limit: u64 },
+    #[error("{format:?} output of {bytes} bytes is over the limit of {limit} (it has no quality to lower)")]
+    LosslessOverLimit { format: Format, bytes: usize, limit: u64 },
+    #[error("encoding failed: {0}")]
+    Encode(String),
+    #[error("could not write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+}
+
+/// An encoded output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Encoded {
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+    pub format: Format,
+    /// JPEG quality used (`None` for lossless formats).
+    pub quality: Option<u8>,
+}
+
+/// The sRGB ICC profile every output carries, so colour-managed viewers show what we meant.
+pub fn srgb_profile() -> Vec<u8> {
+    moxcms::ColorProfile::new_srgb().encode().unwrap_or_default()
+}
+
+/// Encodes `img` as `format` within `max_bytes`. JPEG searches (by bisection) the highest
+/// quality that fits; PNG and WebP are lossless and either fit or fail.
+pub fn encode(img: &RgbImage, format: Format, max_bytes: u64) -> Result<Encoded, ExportError> {
+    let icc = srgb_profile();
+    match format {
+        Format::Jpeg => {
+            let try_q = |q: u8| encode_jpeg(img, q, &icc);
+            let best = try_q(MAX_JPEG_QUALITY)?;
+            if best.len() as u64 <= max_bytes {
+                return Ok(Encoded { bytes: best, format, quality: Some(MAX_JPEG_QUALITY) });
+            }
+            let (mut lo, mut hi) = (MIN_JPEG_QUALITY, MAX_JPEG_QUALITY - 1);
+            let mut found: Option<(u8, Vec<u8>)> = None;
+            while lo <= hi {
+                let q = lo + (hi - lo) / 2;
+                let bytes = try_q(q)?;
+                if bytes.len() as u64 <= max_bytes {
+                    found = Some((q, bytes));
+                    lo = q + 1;
+                } else {
+                    if q == 0 {
+                        break;
+                    }
+                    hi = q - 1;
+                }
+            }
+            match found {
+                Some((q, bytes)) => Ok(Encoded { bytes, format, quality: Some(q) }),
+                None => Err(ExportError::OverLimit { bytes: try_q(MIN_JPEG_QUALITY)?.len(), limit: max_bytes }),
+            }
+        }
+        Format::Png | Format::Webp => {
+            let bytes = encode_lossless(img, format, &icc)?;
+            if bytes.len() as u64 > max_bytes {
+                return Err(ExportError::LosslessOverLimit { format, bytes: bytes.len(), limit: max_bytes });
+            }
+            Ok(Encoded { bytes, format, quality: None })
+        }
+    }
+}
+
+fn encode_jpeg(img: &RgbImage, quality: u8, icc: &[u8]) -> Result<Vec<u8>, ExportError> {
+    let (w, h) = img.dimensions();
+    let (w16, h16) = (
+        u16::try_from(w).map_err(|_| ExportError::Encode(format!("{w} px is too wide for JPEG")))?,
+        u16::try_from(h).map_err(|_| ExportError::Encode(format!("{h} px is too tall for JPEG")))?,
+    );
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, quality);
+    // Full-resolution colour at high quality (skin and lips suffer from 4:2:0), halved below.
+    enc.set_sampling_factor(if quality >= 90 {
+        jpeg_encoder::SamplingFactor::R_4_4_4
+    } else {
+        jpeg_encoder::SamplingFactor::R_4_2_0
+    });
+    enc.set_optimized_huffman_tables(true);
+    if !icc.is_empty() {
+        enc.add_icc_profile(icc).map_err(|e| ExportError::Encode(e.to_string()))?;
+    }
+    enc.encode(img.as_raw(), w16, h16, jpeg_encoder::ColorType::Rgb).map_err(|e| ExportError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+fn encode_lossless(img: &RgbImage, format: Format, icc: &[u8]) -> Result<Vec<u8>, ExportError> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    let (w, h) = img.dimensions();
+    let result = match format {
+        Format::Png => {
+            let mut enc = image::codecs::png::PngEncoder::new_with_quality(
+                &mut out,
+                image::codecs::png::CompressionType::Best,
+                image::codecs::png::FilterType::Adaptive,
+            );
+            // A missing tag is not worth failing an output for.
+            let _ = enc.set_icc_profile(icc.to_vec());
+            enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+        }
+        _ => {
+            let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+            let _ = enc.set_icc_profile(icc.to_vec());
+            enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+        }
+    };
+    result.map_err(|e| ExportError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` atomically: into a hidden temporary file beside it, flushed to disk,
+/// then renamed over the target. A reader sees the old file or the new one, never part of one;
+/// an interrupted run leaves at most a hidden temporary, which the next run's write replaces.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    let err = |source| ExportError::Write { path: path.to_path_buf(), source };
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn noisy(w: u32, h: u32) -> RgbImage {
+        let mut s = 12345u32;
+        RgbImage::from_fn(w, h, |_, _| {
+            s = s.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            image::Rgb([(s >> 24) as u8, (s >> 16) as u8, (s >> 8) as u8])
+        })
+    }
+
+    #[test]
+    fn jpeg_search_finds_a_quality_under_the_limit() {
+        let img = noisy(200, 200);
+        let free = encode(&img, Format::Jpeg, u64::MAX).expect("encodes");
+        assert_eq!(free.quality, Some(MAX_JPEG_QUALITY));
+        let limit = free.bytes.len() as u64 / 3;
+        let tight = encode(&img, Format::Jpeg, limit).expect("fits at a lower quality");
+        assert!(tight.bytes.len() as u64 <= limit);
+        let q = tight.quality.expect("jpeg");
+        assert!(q < MAX_JPEG_QUALITY);
+        // The next quality up would not fit: the search took the highest that does.
+        if q < MAX_JPEG_QUALITY - 1 {
+            let up = encode_jpeg(&img, q + 1, &srgb_profile()).expect("encodes");
+            assert!(up.len() as u64 > limit);
+        }
+        assert!(matches!(encode(&img, Format::Jpeg, 1000), Err(ExportError::OverLimit { .. })));
+    }
+
+    #[test]
+    fn outputs_carry_an_srgb_profile_and_decode_at_size() {
+        let img = noisy(64, 48);
+        for format in [Format::Jpeg, Format::Png, Format::Webp] {
+            let e = encode(&img, format, u64::MAX).expect("encodes");
+            let decoded = image::load_from_memory(&e.bytes).expect("decodes");
+            assert_eq!((decoded.width(), decoded.height()), (64, 48));
+            let mut dec = image::ImageReader::new(std::io::Cursor::new(&e.bytes))
+                .with_guessed_format()
+                .expect("format")
+                .into_decoder()
+                .expect("decoder");
+            use image::ImageDecoder;
+            let icc = dec.icc_profile().expect("reads").expect("has a profile");
+            assert_eq!(icc, srgb_profile(), "{format:?}");
+        }
+    }
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temporary() {
+        let dir = std::env::temp_dir().join(format!("headshot-export-{}", std::process::id()));
+        let path = dir.join("a.jpg");
+        write_atomic(&path, b"one").expect("writes");
+        write_atomic(&path, b"two").expect("replaces");
+        assert_eq!(std::fs::read(&path).expect("reads"), b"two");
+        let names: Vec<_> =
+            std::fs::read_dir(&dir).expect("dir").filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,425 @@
+//! Crop planning: where each use's frame sits in the photo, from the face, its landmarks and the
+//! person matte (rules in `docs/framing.md`). Pure geometry: no pixels are touched here.
+//!
+//! A plan is a rectangle in the photo, possibly turned (to straighten a tilted head) and possibly
+//! reaching outside the photo (when the background is being replaced, the canvas is extended
+//! with the new background).
+
+use serde::Serialize;
+
+use crate::face::Face;
+use crate::geometry::Point;
+use crate::uses::{Use, UseKind};
+
+/// Tilt of the eye line beyond which the crop is turned to straighten it (framing.md: ~2 degrees).
+pub const STRAIGHTEN_ABOVE_DEG: f32 = 2.0;
+/// The largest turn the planner makes; beyond it the head is tilted on purpose, or the
+/// landmarks are unsure.
+pub const MAX_STRAIGHTEN_DEG: f32 = 25.0;
+/// When the photo lacks room and the background is kept, the frame may tighten to this share of
+/// its planned height before the subject is moved off the planned eye line instead.
+const MIN_TIGHTEN: f32 = 0.7;
+
+/// Where the head sits in a use's frame.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Composition {
+    /// Head height (hair top to chin) as a share of the frame height.
+    pub head: f32,
+    /// Eye line, from the top, as a share of the frame height.
+    pub eye_line: f32,
+    /// Eye midpoint, from the left, as a share of the frame width.
+    pub eye_x: f32,
+}
+
+impl Composition {
+    /// The composition for a use, after framing.md: headshots tight with shoulders, the eye line
+    /// about a third down; circles with room around the head; portraits wider, the eye line
+    /// higher; the LinkedIn-style banner with the subject to the right of the profile circle.
+    pub fn for_use(u: &Use) -> Composition {
+        let aspect = u.aspect();
+        match u.kind {
+            UseKind::Headshot if u.circle => Composition { head: 0.50, eye_line: 0.43, eye_x: 0.5 },
+            UseKind::Headshot if aspect >= 0.95 => Composition { head: 0.54, eye_line: 0.40, eye_x: 0.5 },
+            UseKind::Headshot => Composition { head: 0.42, eye_line: 0.36, eye_x: 0.5 },
+            UseKind::Portrait if aspect > 3.0 => Composition { head: 0.34, eye_line: 0.36, eye_x: 0.74 },
+            UseKind::Portrait if aspect > 1.2 => Composition { head: 0.27, eye_line: 0.32, eye_x: 0.5 },
+            UseKind::Portrait => Composition { head: 0.21, eye_line: 0.26, eye_x: 0.5 },
+        }
+    }
+}
+
+/// The head as the planner sees it, in photo pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Head {
+    /// Midpoint between the eyes.
+    pub eye_mid: Point,
+    /// Distance between the eye centres.
+    pub inter_eye: f32,
+    /// Eye line to chin, along the face's own vertical.
+    pub eye_to_chin: f32,
+    /// Eye line to the top of the hair, along the face's own vertical.
+    pub eye_to_top: f32,
+    /// Tilt of the eye line, degrees, clockwise as seen.
+    pub roll_deg: f32,
+    /// Whether `eye_to_top` came from the matte (else it is the typical proportion).
+    pub top_from_matte: bool,
+}
+
+impl Head {
+    /// Reads the head off a face and, if known, the hair top (photo y of the highest person
+    /// pixel above the face, from the matte).
+    pub fn new(face: &Face, hair_top_y: Option<f32>) -> Head {
+        let lm = &face.landmarks;
+        let eye_mid = lm.eye_mid();
+        let roll_deg = face.details.as_ref().map_or(lm.roll_deg(), |d| d.pose.roll_deg);
+        let (sin, cos) = roll_deg.to_radians().sin_cos();
+        // Distance along the face's vertical (the eye line's normal).
+        let along = |p: Point| -(p.x - eye_mid.x) * sin + (p.y - eye_mid.y) * cos;
+        // Mouth sits ~62 % of the way from the eye line to the chin in adult faces; the mesh's
+        // chin point is better when there is one.
+        let from_mouth = along(lm.mouth_mid()) / 0.62;
+        let eye_to_chin = match &face.details {
+            Some(d) if along(d.chin) > 0.0 => along(d.chin),
+            _ => from_mouth,
+        }
+        .max(lm.inter_eye() * 0.8)
+        .max(1.0);
+        // Hair top: trust the matte within the range heads come in (1.0 to 1.9 eye-to-chin
+        // distances above the eyes); outside it the matte has caught a hat, a wall or nothing.
+        let typical = 1.3 * eye_to_chin;
+        let (eye_to_top, top_from_matte) = match hair_top_y {
+            Some(y) => {
+                let above = (eye_mid.y - y) / cos.max(0.5);
+                if (1.0 * eye_to_chin..=1.9 * eye_to_chin).contains(&above) {
+                    (above, true)
+                } else {
+                    (above.clamp(1.0 * eye_to_chin, 1.9 * eye_to_chin), false)
+                }
+            }
+            None => (typical, false),
+        };
+        Head { eye_mid, inter_eye: lm.inter_eye(), eye_to_chin, eye_to_top, roll_deg, top_from_matte }
+    }
+
+    /// Hair top to chin.
+    pub fn height(&self) -> f32 {
+        self.eye_to_top + self.eye_to_chin
+    }
+}
+
+/// How the frame relates to the photo's edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fit {
+    /// The planned frame lies inside the photo.
+    AsPlanned,
+    /// The photo lacked room: the frame was tightened around the same eye line.
+    Tightened,
+    /// The photo lacked room even for a tighter frame: the subject moved off the planned line.
+    Shifted,
+    /// The frame reaches past the photo's top or sides; the new background fills the rest.
+    ExtendedCanvas,
+}
+
+/// A planned crop: a `width` x `height` rectangle of photo pixels centred on `center`, turned by
+/// `angle_deg` (clockwise as seen), to be resampled into `out_w` x `out_h`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct CropPlan {
+    pub center: Point,
+    pub width: f32,
+    pub height: f32,
+    pub angle_deg: f32,
+    pub out_w: u32,
+    pub out_h: u32,
+    pub fit: Fit,
+    /// The eye line the composition asked for, and where it landed (shares of the height).
+    pub eye_line_target: f32,
+    pub eye_line: f32,
+}
+
+impl CropPlan {
+    /// Output pixel (continuous coordinates, 0..out_w) -> photo pixel.
+    pub fn to_photo(&self, u: f32, v: f32) -> Point {
+        let (sin, cos) = self.angle_deg.to_radians().sin_cos();
+        let x = (u / self.out_w as f32 - 0.5) * self.width;
+        let y = (v / self.out_h as f32 - 0.5) * self.height;
+        Point::new(self.center.x + x * cos - y * sin, self.center.y + x * sin + y * cos)
+    }
+
+    /// Photo pixel -> output pixel (the inverse of `to_photo`).
+    pub fn to_output(&self, p: Point) -> Point {
+        let (sin, cos) = self.angle_deg.to_radians().sin_cos();
+        let (dx, dy) = (p.x - self.center.x, p.y - self.center.y);
+        let x = dx * cos + dy * sin;
+        let y = -dx * sin + dy * cos;
+        Point::new((x / self.width + 0.5) * self.out_w as f32, (y / self.height + 0.5) * self.out_h as f32)
+    }
+
+    /// Output pixels per photo pixel.
+    pub fn scale(&self) -> f32 {
+        self.out_h as f32 / self.height.max(1e-3)
+    }
+
+    /// The axis-aligned box of photo pixels the turned frame touches.
+    pub fn bounds(&self) -> crate::geometry::Rect {
+        let (sin, cos) = self.angle_deg.to_radians().sin_cos();
+        let bw = self.width * cos.abs() + self.height * sin.abs();
+        let bh = self.width * sin.abs() + self.height * cos.abs();
+        crate::geometry::Rect::new(self.center.x - bw / 2.0, self.center.y - bh / 2.0, bw, bh)
+    }
+}
+
+/// What the planner may do at the photo's edges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Canvas {
+    /// The background is kept: the frame must stay inside the photo.
+    PhotoOnly,
+    /// The background is replaced: the frame may reach past the top and sides (filled with the
+    /// new background) but not below the photo, where the body would end in a hard line.
+    Extendable,
+}
+
+/// Joints in head heights below the hair top (an adult is about 7.5 to 8 heads tall): a frame
+/// edge falling inside one of these bands cuts the body at a joint, which reads as amputation.
+const JOINT_BANDS: [(f32, f32); 5] = [(1.0, 1.35), (2.75, 3.25), (3.8, 4.2), (5.7, 6.3), (7.5, 8.2)];
+
+/// Plans the crop of `head` for a use. `inter_eye_share`, when given (team mode), fixes the
+/// inter-eye distance as a share of the frame height instead of the head height, so every
+/// person of a team comes out the same size.
+pub fn plan(
+    head: &Head,
+    u: &Use,
+    photo_w: u32,
+    photo_h: u32,
+    canvas: Canvas,
+    inter_eye_share: Option<f32>,
+) -> CropPlan {
+    let comp = Composition::for_use(u);
+    let aspect = u.aspect();
+    let angle_deg = if head.roll_deg.abs() > STRAIGHTEN_ABOVE_DEG && head.roll_deg.abs() <= MAX_STRAIGHTEN_DEG {
+        head.roll_deg
+    } else {
+        0.0
+    };
+
+    let mut height = match inter_eye_share {
+        Some(share) if share > 0.0 => head.inter_eye / share,
+        _ => head.height() / comp.head,
+    };
+    // Wider crops: move the bottom edge off a joint by growing or shrinking the frame a little.
+    if u.kind == UseKind::Portrait && inter_eye_share.is_none() {
+        height = avoid_joints(head, comp, height);
+    }
+
+    // Everything below is linear in the frame height: centre = eye + height * v.
+    let (sin, cos) = angle_deg.to_radians().sin_cos();
+    let off = Point::new((0.5 - comp.eye_x) * aspect, 0.5 - comp.eye_line);
+    let v = Point::new(off.x * cos - off.y * sin, off.x * sin + off.y * cos);
+    let kw = aspect * cos.abs() + sin.abs();
+    let kh = aspect * sin.abs() + cos.abs();
+    let e = head.eye_mid;
+    let (w, h) = (photo_w as f32, photo_h as f32);
+
+    // The largest height whose box keeps each named edge inside the photo.
+    let bound = |pos: f32, coef: f32, limit: f32| -> f32 {
+        // Edge position = pos + height * coef must be >= 0 (coef < 0) or <= limit (coef > 0).
+        if coef > 1e-6 {
+            (limit - pos) / coef
+        } else if coef < -1e-6 {
+            pos / -coef
+        } else {
+            f32::INFINITY
+        }
+    };
+    let bottom = bound(e.y, v.y + kh / 2.0, h);
+    let top = bound(e.y, v.y - kh / 2.0, 0.0);
+    let left = bound(e.x, v.x - kw / 2.0, 0.0);
+    let right = bound(e.x, v.x + kw / 2.0, w);
+    let fit_height = match canvas {
+        Canvas::PhotoOnly => bottom.min(top).min(left).min(right),
+        Canvas::Extendable => bottom,
+    };
+    let largest = (w / kw).min(h / kh);
+
+    let mut fit = Fit::AsPlanned;
+    let mut center = Point::new(e.x + height * v.x, e.y + height * v.y);
+    if fit_height.max(0.0) < height {
+        if fit_height >= height * MIN_TIGHTEN {
+            height = fit_height;
+            fit = Fit::Tightened;
+            center = Point::new(e.x + height * v.x, e.y + height * v.y);
+        } else {
+            // Keep a sensible size and slide the frame into the photo.
+            height = (height * MIN_TIGHTEN).min(largest);
+            center = Point::new(e.x + height * v.x, e.y + height * v.y);
+            let (bw, bh) = (height * kw, height * kh);
+            let clamp = |c: f32, half: f32, limit: f32| {
+                if limit <= 2.0 * half { limit / 2.0 } else { c.clamp(half, limit - half) }
+            };
+            match canvas {
+                Canvas::PhotoOnly => {
+                    center.x = clamp(center.x, bw / 2.0, w);
+                    center.y = clamp(center.y, bh / 2.0, h);
+                }
+                Canvas::Extendable => center.y = center.y.min(h - bh / 2.0),
+            }
+            fit = Fit::Shifted;
+        }
+    }
+    let mut plan = CropPlan {
+        center,
+        width: height * aspect,
+        height,
+        angle_deg,
+        out_w: u.width,
+        out_h: u.height,
+        fit,
+        eye_line_target: comp.eye_line,
+        eye_line: 0.0,
+    };
+    plan.eye_line = plan.to_output(e).y / plan.out_h as f32;
+    if plan.fit == Fit::AsPlanned && canvas == Canvas::Extendable {
+        let b = plan.bounds();
+        if b.x < 0.0 || b.y < 0.0 || b.right() > w {
+            plan.fit = Fit::ExtendedCanvas;
+        }
+    }
+    plan
+}
+
+/// Adjusts a portrait frame's height so its bottom edge does not fall on a joint: to whichever
+/// edge of the band is nearer, with the eye line kept where the composition put it.
+fn avoid_joints(head: &Head, comp: Composition, height: f32) -> f32 {
+    let hh = head.height();
+    // Bottom edge, in head heights below the hair top.
+    let units = |height: f32| ((1.0 - comp.eye_line) * height + head.eye_to_top) / hh;
+    let height_for = |u: f32| (u * hh - head.eye_to_top) / (1.0 - comp.eye_line);
+    let u = units(height);
+    for (lo, hi) in JOINT_BANDS {
+        if u > lo && u < hi {
+            let edge = if u - lo < hi - u { lo } else { hi };
+            return height_for(edge);
+        }
+    }
+    height
+}
+
+/// The inter-eye share of frame height a use's composition gives a typical head: the team's
+/// common size is the median of the people's own plans.
+pub fn inter_eye_share(head: &Head, u: &Use) -> f32 {
+    let comp = Composition::for_use(u);
+    head.inter_eye / (head.height() / comp.head)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::face::Landmarks;
+    use crate::geometry::Rect;
+    use crate::uses::Catalogue;
+
+    fn head(eye: Point, roll: f32) -> Head {
+        Head {
+            eye_mid: eye,
+            inter_eye: 60.0,
+            eye_to_chin: 100.0,
+            eye_to_top: 130.0,
+            roll_deg: roll,
+            top_from_matte: true,
+        }
+    }
+
+    fn use_named(name: &str) -> Use {
+        Catalogue::built_in().get(name).cloned().expect("built-in use")
+    }
+
+    #[test]
+    fn a_headshot_puts_the_eye_line_where_the_composition_asks() {
+        let u = use_named("linkedin");
+        let p = plan(&head(Point::new(1000.0, 800.0), 0.0), &u, 2000, 3000, Canvas::PhotoOnly, None);
+        assert_eq!(p.fit, Fit::AsPlanned);
+        assert!((p.eye_line - p.eye_line_target).abs() < 1e-3, "{p:?}");
+        // Head height 230 px is half the frame.
+        assert!((p.height - 460.0).abs() < 1e-2, "{p:?}");
+        // Hair top inside, with margin.
+        let top = p.to_output(Point::new(1000.0, 670.0)).y / p.out_h as f32;
+        assert!(top > 0.1, "{top}");
+    }
+
+    #[test]
+    fn to_output_inverts_to_photo_when_turned() {
+        let u = use_named("team-page");
+        let p = plan(&head(Point::new(500.0, 500.0), 7.0), &u, 2000, 2000, Canvas::PhotoOnly, None);
+        assert!((p.angle_deg - 7.0).abs() < 1e-6);
+        let q = p.to_photo(123.0, 456.0);
+        let back = p.to_output(q);
+        assert!((back.x - 123.0).abs() < 1e-2 && (back.y - 456.0).abs() < 1e-2, "{back:?}");
+    }
+
+    #[test]
+    fn a_small_tilt_is_left_alone() {
+        let u = use_named("linkedin");
+        let p = plan(&head(Point::new(1000.0, 800.0), 1.5), &u, 2000, 3000, Canvas::PhotoOnly, None);
+        assert_eq!(p.angle_deg, 0.0);
+    }
+
+    #[test]
+    fn no_room_above_tightens_or_shifts_inside_the_photo_when_the_background_is_kept() {
+        let u = use_named("linkedin");
+        for eye_y in [150.0, 100.0, 40.0] {
+            let p = plan(&head(Point::new(1000.0, eye_y), 0.0), &u, 2000, 3000, Canvas::PhotoOnly, None);
+            let b = p.bounds();
+            assert!(b.x >= -1e-3 && b.y >= -1e-3 && b.right() <= 2000.001 && b.bottom() <= 3000.001, "{p:?}");
+            assert_ne!(p.fit, Fit::AsPlanned);
+        }
+    }
+
+    #[test]
+    fn no_room_above_extends_the_canvas_when_the_background_is_replaced() {
+        let u = use_named("linkedin");
+        let p = plan(&head(Point::new(1000.0, 150.0), 0.0), &u, 2000, 3000, Canvas::Extendable, None);
+        assert_eq!(p.fit, Fit::ExtendedCanvas);
+        assert!((p.eye_line - p.eye_line_target).abs() < 1e-3);
+    }
+
+    #[test]
+    fn wide_portraits_do_not_end_on_a_joint() {
+        let h = head(Point::new(1000.0, 600.0), 0.0);
+        for u in Catalogue::built_in().uses.iter().filter(|u| u.kind == UseKind::Portrait) {
+            let p = plan(&h, u, 4000, 6000, Canvas::PhotoOnly, None);
+            let bottom = (p.center.y + p.height / 2.0 - (600.0 - h.eye_to_top)) / h.height();
+            for (lo, hi) in JOINT_BANDS {
+                assert!(!(bottom > lo + 1e-3 && bottom < hi - 1e-3), "{}: bottom at {bottom} heads", u.name);
+            }
+        }
+    }
+
+    #[test]
+    fn team_share_fixes_the_inter_eye_distance() {
+        let u = use_named("team-page");
+        let p = plan(&head(Point::new(1000.0, 800.0), 0.0), &u, 3000, 3000, Canvas::PhotoOnly, Some(0.1));
+        assert!((60.0 * p.scale() / p.out_h as f32 - 0.1).abs() < 1e-4);
+    }
+
+    #[test]
+    fn head_reads_the_chin_from_the_mouth_without_a_mesh() {
+        let lm = Landmarks {
+            right_eye: Point::new(100.0, 100.0),
+            left_eye: Point::new(160.0, 100.0),
+            nose: Point::new(130.0, 130.0),
+            mouth_right: Point::new(110.0, 162.0),
+            mouth_left: Point::new(150.0, 162.0),
+        };
+        let f = Face {
+            bbox: Rect::new(80.0, 60.0, 100.0, 130.0),
+            score: 0.9,
+            landmarks: lm,
+            prominence: 1.0,
+            details: None,
+        };
+        let h = Head::new(&f, Some(20.0));
+        assert!((h.eye_to_chin - 100.0).abs() < 0.5, "{h:?}");
+        // 80 px of hair above the eyes is less than any head has: the matte is not trusted.
+        assert!(!h.top_from_matte && (h.eye_to_top - 100.0).abs() < 0.5, "{h:?}");
+    }
+}

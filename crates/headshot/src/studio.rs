@@ -1,0 +1,468 @@
+//! The studio: from analysed photos to every output they are good for, written into one folder
+//! with a report and a gallery. Planning, rendering and encoding live in `headshot-core`; this
+//! room decides which outputs to make, with which background, and where they go.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use headshot_core::export::{self, ExportError};
+use headshot_core::face::Face;
+use headshot_core::judge::{Fix, Status};
+use headshot_core::matte::PersonMatte;
+use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
+use headshot_core::render::{self, Background, Corrections, Rendered, STUDIO_GREY};
+use headshot_core::report::{ErrorReport, OutputReport, SessionReport};
+use headshot_core::resize::resize_rgb;
+use headshot_core::uses::{Catalogue, Format, Use};
+use image::RgbImage;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::{Analysis, Analyzer};
+use crate::session::{analyze_each, collect_inputs};
+
+/// The background a studio run asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackgroundChoice {
+    /// Keep the photo's background where it serves the use; where the verdict asks for a new
+    /// one (a busy background behind a headshot), put the studio backdrop in.
+    #[default]
+    Auto,
+    /// The same background for every output.
+    Fixed(Background),
+}
+
+impl std::str::FromStr for BackgroundChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.trim().eq_ignore_ascii_case("auto") { Ok(Self::Auto) } else { s.parse().map(Self::Fixed) }
+    }
+}
+
+/// Options of a studio run.
+#[derive(Debug, Clone, Default)]
+pub struct StudioOptions {
+    pub background: BackgroundChoice,
+    /// Encode every output in this format instead of each use's own.
+    pub format: Option<Format>,
+    /// Which face is the subject (1 = the most prominent), for group photos.
+    pub subject: Option<usize>,
+    /// Team framing: one eye line, one head size, one background across all photos.
+    pub team: Option<Team>,
+}
+
+/// What team mode holds fixed across people: per use, the inter-eye distance as a share of the
+/// frame height.
+#[derive(Debug, Clone, Default)]
+pub struct Team {
+    pub inter_eye_share: HashMap<String, f32>,
+}
+
+impl Team {
+    /// The team's common size per use: the median of what each person's own plan would give, so
+    /// one unusual photo does not set everyone's size; raised to the tightest size any photo
+    /// can give, so no one is framed tighter than the rest because their photo lacked room.
+    pub fn from_heads(heads: &[(Head, u32, u32)], catalogue: &Catalogue, canvas: Canvas) -> Team {
+        let mut inter_eye_share = HashMap::new();
+        for u in &catalogue.uses {
+            let mut shares: Vec<f32> = heads.iter().map(|(h, _, _)| plan::inter_eye_share(h, u)).collect();
+            if shares.is_empty() {
+                continue;
+            }
+            shares.sort_by(f32::total_cmp);
+            let mut share = shares[shares.len() / 2];
+            for (h, w, hh) in heads {
+                let p = plan::plan(h, u, *w, *hh, canvas, Some(share));
+                if p.fit == Fit::Tightened || p.fit == Fit::Shifted {
+                    share = share.max(h.inter_eye / p.height);
+                }
+            }
+            inter_eye_share.insert(u.name.clone(), share);
+        }
+        Team { inter_eye_share }
+    }
+}
+
+/// Team framing measured where it is seen: the output is rendered, the face found again in it,
+/// and the plan corrected so the eye line and inter-eye distance land on the team's values as
+/// a detector sees them in the result. Landmarks on a turned or small face in the photo, or in
+/// front of a busy background, differ by a few per cent from those on the straightened output
+/// in front of the backdrop, and a team page shows exactly that difference.
+fn settle_team_plan(
+    a: &Analysis,
+    analyzer: &Analyzer,
+    head: &Head,
+    u: &Use,
+    canvas: Canvas,
+    share: f32,
+    render: impl Fn(&CropPlan) -> RgbImage,
+) -> CropPlan {
+    let mut head = *head;
+    let mut p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
+    for _ in 0..3 {
+        let Ok(faces) = headshot_vision::detect_faces(&render(&p), &analyzer.detect) else { return p };
+        let planned = p.to_output(head.eye_mid);
+        let Some(f) = faces
+            .iter()
+            .min_by(|x, y| x.landmarks.eye_mid().distance(planned).total_cmp(&y.landmarks.eye_mid().distance(planned)))
+        else {
+            return p;
+        };
+        if f.landmarks.eye_mid().distance(planned) > f.landmarks.inter_eye() {
+            return p;
+        }
+        let (seen_share, e) = (f.landmarks.inter_eye() / p.out_h as f32, f.landmarks.eye_mid());
+        let seen_eye = e.y / p.out_h as f32;
+        // Settled: within half a per cent of the size and a fifth of a per cent of the height.
+        if (seen_share / share - 1.0).abs() < 0.005 && (seen_eye - p.eye_line).abs() < 0.002 {
+            return p;
+        }
+        head.eye_mid = p.to_photo(e.x, e.y);
+        head.inter_eye = f.landmarks.inter_eye() / p.scale();
+        p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
+    }
+    p
+}
+
+/// Why one output could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error("{use_name}: {source}")]
+    Export { use_name: String, source: ExportError },
+    #[error("subject {asked} asked for, but the photo has {found} face(s)")]
+    NoSuchSubject { asked: usize, found: usize },
+}
+
+/// One output made, in memory and on disk.
+#[derive(Debug, Clone, Serialize)]
+pub struct Made {
+    #[serde(flatten)]
+    pub report: OutputReport,
+    pub plan: CropPlan,
+    /// A small copy for the contact sheet (square outputs only).
+    #[serde(skip)]
+    pub thumb: Option<RgbImage>,
+}
+
+/// The subject of a photo as the studio uses it.
+pub fn subject_face(a: &Analysis, subject: Option<usize>) -> Result<Option<&Face>, OutputError> {
+    let faces = &a.scene.faces;
+    match subject {
+        None => Ok(faces.first()),
+        Some(n) if n >= 1 && n <= faces.len() => Ok(faces.get(n - 1)),
+        Some(n) => Err(OutputError::NoSuchSubject { asked: n, found: faces.len() }),
+    }
+}
+
+/// The head of a face, with its hair top read off the matte.
+pub fn head_of(a: &Analysis, face: &Face) -> Head {
+    let s = a.photo.analysis_scale;
+    let b = face.bbox;
+    let top = a.matte.head_top(b.x / s, b.right() / s, face.landmarks.eye_mid().y / s).map(|y| y * s);
+    Head::new(face, top)
+}
+
+/// The person matte with only the chosen subject's outline kept: the connected part of the
+/// matte around their face (people who touch stay together).
+fn isolate(matte: &PersonMatte, face: &Face, scale: f32) -> PersonMatte {
+    let (w, h) = (matte.width as usize, matte.height as usize);
+    let seed = face.bbox.center();
+    let (sx, sy) = ((seed.x / scale) as usize, (seed.y / scale) as usize);
+    if sx >= w || sy >= h {
+        return matte.clone();
+    }
+    let mut keep = vec![false; w * h];
+    let mut stack = vec![sy * w + sx];
+    while let Some(k) = stack.pop() {
+        if keep[k] || matte.alpha[k] < 0.05 {
+            continue;
+        }
+        keep[k] = true;
+        let (x, y) = (k % w, k / w);
+        if x > 0 {
+            stack.push(k - 1);
+        }
+        if x + 1 < w {
+            stack.push(k + 1);
+        }
+        if y > 0 {
+            stack.push(k - w);
+        }
+        if y + 1 < h {
+            stack.push(k + w);
+        }
+    }
+    if !keep[sy * w + sx] {
+        // The face is not inside the matte at all: better the whole matte than nothing.
+        return matte.clone();
+    }
+    let alpha = matte.alpha.iter().zip(&keep).map(|(&a, &k)| if k { a } else { 0.0 }).collect();
+    PersonMatte { width: matte.width, height: matte.height, alpha }
+}
+
+/// File-name-safe stem of a photo: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
+pub fn safe_stem(path: &Path) -> String {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let s: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' })
+        .collect();
+    let s = s.trim_start_matches('.').to_string();
+    if s.is_empty() { "photo".into() } else { s }
+}
+
+/// One folder name per photo, in input order; a repeated stem gets `-2`, `-3`, ...
+pub fn folder_names(paths: &[PathBuf]) -> Vec<String> {
+    let mut seen = HashSet::new();
+    paths
+        .iter()
+        .map(|p| {
+            let base = safe_stem(p);
+            let mut name = base.clone();
+            let mut n = 2;
+            while !seen.insert(name.to_ascii_lowercase()) {
+                name = format!("{base}-{n}");
+                n += 1;
+            }
+            name
+        })
+        .collect()
+}
+
+/// The background of one use's output.
+pub fn background_for(choice: BackgroundChoice, fixes: &[Fix], team: bool) -> Background {
+    match choice {
+        BackgroundChoice::Fixed(b) => b,
+        // A team needs one backdrop for everyone.
+        BackgroundChoice::Auto if team => Background::Studio(STUDIO_GREY),
+        BackgroundChoice::Auto if fixes.contains(&Fix::ReplaceBackground) => Background::Studio(STUDIO_GREY),
+        BackgroundChoice::Auto => Background::Keep,
+    }
+}
+
+/// Makes every output `a` is ready or fixable for, writing each to `dir/folder/<use>.<ext>`.
+/// Outputs of uses it is no longer good for, left by an earlier run, are removed.
+pub fn make_outputs(
+    a: &Analysis,
+    analyzer: &Analyzer,
+    opts: &StudioOptions,
+    dir: &Path,
+    folder: &str,
+) -> (Vec<Made>, Vec<OutputError>) {
+    let face = match subject_face(a, opts.subject) {
+        Ok(Some(f)) => f,
+        Ok(None) => return (Vec::new(), Vec::new()),
+        Err(e) => return (Vec::new(), vec![e]),
+    };
+    let head = head_of(a, face);
+    let chosen = opts.subject.is_some_and(|n| n > 1) || a.scene.people > 1;
+    let matte = if chosen { isolate(&a.matte, face, a.photo.analysis_scale) } else { a.matte.clone() };
+    let src = render::Source {
+        pixels: &a.photo.pixels,
+        alpha: a.photo.alpha.as_ref(),
+        matte: &matte,
+        matte_scale: a.photo.analysis_scale,
+        face: face.bbox,
+    };
+    let wanted: Vec<(&Use, &headshot_core::judge::Verdict)> = a
+        .judgement
+        .verdicts
+        .iter()
+        .filter(|v| v.status != Status::Unsuitable)
+        .filter_map(|v| analyzer.catalogue.get(&v.use_name).map(|u| (u, v)))
+        .collect();
+    let results: Vec<Result<Made, OutputError>> = wanted
+        .par_iter()
+        .map(|(u, v)| {
+            let background = background_for(opts.background, &v.fixes, opts.team.is_some());
+            let canvas = if background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
+            let even = v.fixes.contains(&Fix::EvenOutLighting);
+            let corrections = Corrections { exposure: even, fill_light: even };
+            let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
+            let p = match share {
+                Some(share) => settle_team_plan(a, analyzer, &head, u, canvas, share, |p| {
+                    render::render(&src, p, background, corrections).image
+                }),
+                None => plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, None),
+            };
+            let rendered: Rendered = render::render(&src, &p, background, corrections);
+            let format = opts.format.unwrap_or(u.format);
+            let err = |source| OutputError::Export { use_name: u.name.clone(), source };
+            let encoded = export::encode(&rendered.image, format, u.max_bytes).map_err(err)?;
+            let rel = format!("{folder}/{}.{}", u.name, format.extension());
+            export::write_atomic(&dir.join(&rel), &encoded.bytes).map_err(err)?;
+            let thumb = (u.width == u.height).then(|| resize_rgb(&rendered.image, 240, 240));
+            Ok(Made {
+                report: OutputReport {
+                    use_name: u.name.clone(),
+                    path: rel,
+                    width: u.width,
+                    height: u.height,
+                    bytes: encoded.bytes.len() as u64,
+                    format,
+                    quality: encoded.quality,
+                    background: background.to_string(),
+                    fit: p.fit,
+                    eye_line: (p.eye_line * 1000.0).round() / 1000.0,
+                    straightened_deg: (p.angle_deg * 100.0).round() / 100.0,
+                    circle: u.circle,
+                },
+                plan: p,
+                thumb,
+            })
+        })
+        .collect();
+    let mut made = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(m) => made.push(m),
+            Err(e) => errors.push(e),
+        }
+    }
+    remove_stale(dir, folder, &made);
+    (made, errors)
+}
+
+/// File name of the gallery's copy of the photo, in its folder.
+const PREVIEW: &str = "photo-preview.jpg";
+
+/// Removes images of this photo's folder that this run did not make (a use it is no longer good
+/// for or not asked for, another format) and temporaries of an interrupted run: the folder then
+/// holds exactly what `report.json` lists.
+fn remove_stale(dir: &Path, folder: &str, made: &[Made]) {
+    let folder = dir.join(folder);
+    let Ok(entries) = std::fs::read_dir(&folder) else { return };
+    let written: HashSet<String> = made
+        .iter()
+        .filter_map(|m| Path::new(&m.report.path).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let partial = name.starts_with('.') && name.ends_with(".partial");
+        let image =
+            [Format::Jpeg, Format::Png, Format::Webp].iter().any(|f| name.ends_with(&format!(".{}", f.extension())));
+        if partial || (image && name != PREVIEW && !written.contains(&name)) {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// A small copy of the photo for the gallery, `DIR/folder/photo-preview.jpg`.
+pub fn write_preview(a: &Analysis, dir: &Path, folder: &str) -> Option<String> {
+    let (w, h) = a.photo.pixels.dimensions();
+    let long = w.max(h).max(1) as f32;
+    let s = (640.0 / long).min(1.0);
+    let small =
+        resize_rgb(&a.photo.pixels, ((w as f32 * s).round() as u32).max(1), ((h as f32 * s).round() as u32).max(1));
+    let encoded = export::encode(&small, Format::Jpeg, u64::MAX).ok()?;
+    let rel = format!("{folder}/{PREVIEW}");
+    export::write_atomic(&dir.join(&rel), &encoded.bytes).ok()?;
+    Some(rel)
+}
+
+/// The contact sheet: one tile per photo (its first square output), in rows of up to five.
+pub fn contact_sheet(tiles: &[RgbImage]) -> Option<RgbImage> {
+    if tiles.is_empty() {
+        return None;
+    }
+    const TILE: u32 = 240;
+    const GAP: u32 = 12;
+    let cols = (tiles.len() as u32).min(5);
+    let rows = (tiles.len() as u32).div_ceil(cols);
+    let mut sheet =
+        RgbImage::from_pixel(cols * (TILE + GAP) + GAP, rows * (TILE + GAP) + GAP, image::Rgb([246, 246, 244]));
+    for (i, t) in tiles.iter().enumerate() {
+        let (c, r) = (i as u32 % cols, i as u32 / cols);
+        let t = if t.dimensions() == (TILE, TILE) { t.clone() } else { resize_rgb(t, TILE, TILE) };
+        image::imageops::replace(&mut sheet, &t, i64::from(GAP + c * (TILE + GAP)), i64::from(GAP + r * (TILE + GAP)));
+    }
+    Some(sheet)
+}
+
+/// Why a studio run could not start (single photos failing are reported, not raised).
+#[derive(Debug, thiserror::Error)]
+pub enum StudioError {
+    #[error("cannot write to {path}: {source}")]
+    OutDir { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Export(#[from] ExportError),
+}
+
+/// The outcome of a studio run.
+#[derive(Debug)]
+pub struct StudioRun {
+    pub session: SessionReport,
+    /// Whether any input could not be read or processed.
+    pub failed: bool,
+}
+
+/// Runs the studio over `inputs` into `out`: analyses every photo (in parallel), makes its
+/// outputs, then writes `report.json`, `index.html` and `contact-sheet.jpg`. `progress` is called
+/// once per photo as it finishes.
+pub fn run(
+    analyzer: &Analyzer,
+    inputs: &[PathBuf],
+    opts: &StudioOptions,
+    out: &Path,
+    team: bool,
+    progress: impl Fn(&Path) + Sync,
+) -> Result<StudioRun, StudioError> {
+    std::fs::create_dir_all(out).map_err(|source| StudioError::OutDir { path: out.to_path_buf(), source })?;
+    let (files, mut errors) = collect_inputs(inputs);
+    let folders = folder_names(&files);
+    let mut opts = opts.clone();
+    if team {
+        // First pass: every person's head, so the team's common size is known before rendering.
+        let heads: Vec<(Head, u32, u32)> = analyze_each(analyzer, &files, |_, r| {
+            let a = r.ok()?;
+            let f = subject_face(&a, opts.subject).ok().flatten()?;
+            Some((head_of(&a, f), a.photo.width(), a.photo.height()))
+        })
+        .into_iter()
+        .flatten()
+        .collect();
+        let canvas =
+            if background_for(opts.background, &[], true).replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
+        opts.team = Some(Team::from_heads(&heads, &analyzer.catalogue, canvas));
+    }
+    let index: HashMap<&Path, &str> =
+        files.iter().map(|p| p.as_path()).zip(folders.iter().map(String::as_str)).collect();
+    let results = analyze_each(analyzer, &files, |path, r| {
+        let folder = index.get(path).copied().unwrap_or("photo");
+        let result = r.map(|a| {
+            let (made, errs) = make_outputs(&a, analyzer, &opts, out, folder);
+            let mut report = a.report.clone();
+            report.preview = write_preview(&a, out, folder);
+            report.output_errors = errs.iter().map(ToString::to_string).collect();
+            let tile = made.iter().find(|m| m.thumb.is_some()).and_then(|m| m.thumb.clone());
+            report.outputs = made.into_iter().map(|m| m.report).collect();
+            (report, tile)
+        });
+        progress(path);
+        result
+    });
+    let mut photos = Vec::new();
+    let mut tiles = Vec::new();
+    for r in results {
+        match r {
+            Ok((report, tile)) => {
+                photos.push(report);
+                tiles.extend(tile);
+            }
+            Err(e) => errors.push(e.to_photo_error()),
+        }
+    }
+    let failed = !errors.is_empty();
+    let session = SessionReport::new(photos, errors.iter().map(ErrorReport::from).collect());
+    let json = serde_json::to_vec_pretty(&session).unwrap_or_default();
+    export::write_atomic(&out.join("report.json"), &json)?;
+    let sheet = contact_sheet(&tiles);
+    if let Some(sheet) = &sheet {
+        let encoded = export::encode(sheet, Format::Jpeg, u64::MAX)?;
+        export::write_atomic(&out.join("contact-sheet.jpg"), &encoded.bytes)?;
+    }
+    let html = crate::gallery::page(&session, sheet.is_some().then_some("contact-sheet.jpg"));
+    export::write_atomic(&out.join("index.html"), html.as_bytes())?;
+    Ok(StudioRun { session, failed })
+}
