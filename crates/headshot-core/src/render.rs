@@ -144,7 +144,10 @@ pub struct Rendered {
 pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections: Corrections) -> Rendered {
     let (w, h) = (plan.out_w, plan.out_h);
     let (frame, inside) = sample_frame(src.pixels, plan);
+    // The photo's own background, untouched: the matte would only be computed to be unused.
+    let needs_matte = background != Background::Keep || corrections.exposure || corrections.fill_light;
     let mut alpha = match src.alpha {
+        _ if !needs_matte => vec![1.0; inside.len()],
         Some(a) => sample_alpha(a, plan),
         None => {
             let coarse = sample_matte(src.matte, src.matte_scale, plan);

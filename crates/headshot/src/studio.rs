@@ -4,13 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use headshot_core::export::{self, ExportError};
 use headshot_core::face::Face;
 use headshot_core::judge::{Fix, Status};
 use headshot_core::matte::PersonMatte;
 use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
-use headshot_core::render::{self, Background, Corrections, Rendered, STUDIO_GREY};
+use headshot_core::render::{self, Background, Corrections, STUDIO_GREY};
 use headshot_core::report::{ErrorReport, OutputReport, SessionReport};
 use headshot_core::resize::resize_rgb;
 use headshot_core::uses::{Catalogue, Format, Use};
@@ -142,6 +143,20 @@ pub struct Made {
     /// A small copy for the contact sheet (square outputs only).
     #[serde(skip)]
     pub thumb: Option<RgbImage>,
+    /// Where the time went, for benchmarks.
+    #[serde(skip)]
+    pub timings: OutputTimings,
+}
+
+/// Wall time of the stages of one output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutputTimings {
+    /// Crop planning, including team settling (which renders and detects again).
+    pub plan: Duration,
+    /// Resampling, matte refinement, foreground estimation, background and corrections.
+    pub render: Duration,
+    /// Encoding within the byte limit, and the atomic write.
+    pub encode: Duration,
 }
 
 /// The subject of a photo as the studio uses it.
@@ -240,6 +255,57 @@ pub fn background_for(choice: BackgroundChoice, fixes: &[Fix], team: bool) -> Ba
     }
 }
 
+/// One output to make: its use, how, and the crop.
+struct Job<'u> {
+    u: &'u Use,
+    background: Background,
+    corrections: Corrections,
+    plan: CropPlan,
+    planning: Duration,
+}
+
+/// Outputs rendered together: `leader` (the largest) is rendered, the other members resized
+/// from it.
+#[derive(Debug, PartialEq)]
+struct RenderGroup {
+    leader: usize,
+    members: Vec<usize>,
+}
+
+/// Whether two plans frame the same part of the photo, turned the same way, in the same shape:
+/// then the smaller output is the larger one resized (to within a fifth of a per cent, under
+/// a pixel at the largest sizes).
+fn same_frame(a: &CropPlan, b: &CropPlan) -> bool {
+    let tol = 0.002 * a.width.max(b.width);
+    u64::from(a.out_w) * u64::from(b.out_h) == u64::from(b.out_w) * u64::from(a.out_h)
+        && (a.angle_deg - b.angle_deg).abs() < 1e-3
+        && (a.center.x - b.center.x).abs() < tol
+        && (a.center.y - b.center.y).abs() < tol
+        && (a.width - b.width).abs() < tol
+        && (a.height - b.height).abs() < tol
+}
+
+/// Groups jobs that can share one render (same frame, background and corrections).
+fn same_render_groups(jobs: &[Job]) -> Vec<RenderGroup> {
+    let mut groups: Vec<RenderGroup> = Vec::new();
+    for (i, j) in jobs.iter().enumerate() {
+        let found = groups.iter_mut().find(|g| {
+            let l = &jobs[g.leader];
+            l.background == j.background && l.corrections == j.corrections && same_frame(&l.plan, &j.plan)
+        });
+        match found {
+            Some(g) => {
+                g.members.push(i);
+                if j.plan.out_w > jobs[g.leader].plan.out_w {
+                    g.leader = i;
+                }
+            }
+            None => groups.push(RenderGroup { leader: i, members: vec![i] }),
+        }
+    }
+    groups
+}
+
 /// Makes every output `a` is ready or fixable for, writing each to `dir/folder/<use>.<ext>`.
 /// Outputs of uses it is no longer good for, left by an earlier run, are removed.
 pub fn make_outputs(
@@ -271,27 +337,62 @@ pub fn make_outputs(
         .filter(|v| v.status != Status::Unsuitable)
         .filter_map(|v| analyzer.catalogue.get(&v.use_name).map(|u| (u, v)))
         .collect();
-    let results: Vec<Result<Made, OutputError>> = wanted
+    // Plan every output first: outputs that frame the same part of the photo the same way
+    // (the circle avatars of several platforms, say) differ only in pixel size, so each such
+    // group is rendered once, at its largest size, and the others are resized from it.
+    let jobs: Vec<Job> = wanted
         .par_iter()
-        .map(|(u, v)| {
+        .map(|&(u, v)| {
+            let started = Instant::now();
             let background = background_for(opts.background, &v.fixes, opts.team.is_some());
             let canvas = if background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
             let even = v.fixes.contains(&Fix::EvenOutLighting);
             let corrections = Corrections { exposure: even, fill_light: even };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
-            let p = match share {
+            let plan = match share {
                 Some(share) => settle_team_plan(a, analyzer, &head, u, canvas, share, |p| {
                     render::render(&src, p, background, corrections).image
                 }),
                 None => plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, None),
             };
-            let rendered: Rendered = render::render(&src, &p, background, corrections);
+            Job { u, background, corrections, plan, planning: started.elapsed() }
+        })
+        .collect();
+    let groups = same_render_groups(&jobs);
+    let renders: Vec<(RgbImage, Duration)> = groups
+        .par_iter()
+        .map(|g| {
+            let started = Instant::now();
+            let j = &jobs[g.leader];
+            (render::render(&src, &j.plan, j.background, j.corrections).image, started.elapsed())
+        })
+        .collect();
+    let group_of: HashMap<usize, usize> =
+        groups.iter().enumerate().flat_map(|(gi, g)| g.members.iter().map(move |&m| (m, gi))).collect();
+    let results: Vec<Result<Made, OutputError>> = jobs
+        .par_iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let (u, p, background) = (j.u, &j.plan, j.background);
+            let gi = group_of.get(&i).copied().unwrap_or(0);
+            let (leader_image, leader_time) = &renders[gi];
+            let started = Instant::now();
+            let resized;
+            let image = if groups[gi].leader == i {
+                leader_image
+            } else {
+                resized = resize_rgb(leader_image, p.out_w, p.out_h);
+                &resized
+            };
+            let render_time = if groups[gi].leader == i { *leader_time } else { started.elapsed() };
+            let encoding = Instant::now();
             let format = opts.format.unwrap_or(u.format);
             let err = |source| OutputError::Export { use_name: u.name.clone(), source };
-            let encoded = export::encode(&rendered.image, format, u.max_bytes).map_err(err)?;
+            let encoded = export::encode(image, format, u.max_bytes).map_err(err)?;
             let rel = format!("{folder}/{}.{}", u.name, format.extension());
             export::write_atomic(&dir.join(&rel), &encoded.bytes).map_err(err)?;
-            let thumb = (u.width == u.height).then(|| resize_rgb(&rendered.image, 240, 240));
+            let timings = OutputTimings { plan: j.planning, render: render_time, encode: encoding.elapsed() };
+            let thumb = (u.width == u.height).then(|| resize_rgb(image, 240, 240));
             Ok(Made {
                 report: OutputReport {
                     use_name: u.name.clone(),
@@ -307,8 +408,9 @@ pub fn make_outputs(
                     straightened_deg: (p.angle_deg * 100.0).round() / 100.0,
                     circle: u.circle,
                 },
-                plan: p,
+                plan: *p,
                 thumb,
+                timings,
             })
         })
         .collect();
@@ -465,4 +567,43 @@ pub fn run(
     let html = crate::gallery::page(&session, sheet.is_some().then_some("contact-sheet.jpg"));
     export::write_atomic(&out.join("index.html"), html.as_bytes())?;
     Ok(StudioRun { session, failed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use headshot_core::geometry::Point;
+
+    fn job(u: &Use, w: u32, h: u32, crop_w: f32, background: Background) -> Job<'_> {
+        let plan = CropPlan {
+            center: Point::new(500.0, 400.0),
+            width: crop_w,
+            height: crop_w * h as f32 / w as f32,
+            angle_deg: 0.0,
+            out_w: w,
+            out_h: h,
+            fit: Fit::AsPlanned,
+            eye_line_target: 0.43,
+            eye_line: 0.43,
+        };
+        Job { u, background, corrections: Corrections::default(), plan, planning: Duration::ZERO }
+    }
+
+    #[test]
+    fn outputs_framed_alike_share_one_render_at_the_largest_size() {
+        let cat = Catalogue::built_in();
+        let u = cat.get("linkedin").expect("use");
+        let grey = Background::Studio(STUDIO_GREY);
+        let jobs = [
+            job(u, 400, 400, 600.0, grey),
+            job(u, 648, 648, 600.5, grey),             // same frame, larger: leads
+            job(u, 240, 240, 600.0, Background::Keep), // another background
+            job(u, 400, 500, 600.0, grey),             // another shape
+            job(u, 384, 384, 640.0, grey),             // a wider frame
+            job(u, 384, 384, 599.8, grey),
+        ];
+        let groups = same_render_groups(&jobs);
+        assert_eq!(groups[0], RenderGroup { leader: 1, members: vec![0, 1, 5] });
+        assert_eq!(groups.len(), 4, "{groups:?}");
+    }
 }

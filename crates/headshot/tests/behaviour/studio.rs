@@ -293,7 +293,8 @@ fn a_pasted_subject_recut_onto_colour_has_no_halo() {
         matte_scale: a.photo.analysis_scale,
         face: face.bbox,
     };
-    let got = render::render(&src, &p, Background::Colour(blue), Corrections::default()).image;
+    let recut = render::render(&src, &p, Background::Colour(blue), Corrections::default());
+    let got = recut.image;
     let (want, _) = render::sample_frame(&on_blue, &p);
     if let Ok(dir) = std::env::var("HEADSHOT_TEST_DUMP") {
         let _ = got.save(format!("{dir}/recut-got.png"));
@@ -302,9 +303,8 @@ fn a_pasted_subject_recut_onto_colour_has_no_halo() {
     // The naive cut: the same matte, but the photo's own colours at the edge.
     let naive = {
         let (frame, _) = render::sample_frame(&pasted, &p);
-        let r = render::render(&src, &p, Background::Keep, Corrections::default());
         RgbImage::from_fn(p.out_w, p.out_h, |x, y| {
-            let al = r.alpha[(y * p.out_w + x) as usize];
+            let al = recut.alpha[(y * p.out_w + x) as usize];
             let f = frame.get_pixel(x, y);
             Rgb([0, 1, 2].map(|c| (f32::from(f[c]) * al + f32::from(blue[c]) * (1.0 - al)).round() as u8))
         })
