@@ -120,40 +120,25 @@ pub fn guided_filter(guide: &RgbImage, matte: &PersonMatte, radius: u32, eps: f3
     PersonMatte { width: matte.width, height: matte.height, alpha }
 }
 
-/// Mean over a (2r+1)^2 window, clipped at the borders. Separable running sums: a pass along
-/// each row, then one down the columns a whole row at a time, so memory is read in order (a
-/// summed-area table, read column-wise, was most of the studio's render time). Sums are kept in
-/// f64 so variances taken from these means (the guided filter) stay exact enough.
+/// Mean over a (2r+1)^2 window, clipped at the borders, via a summed-area table.
 pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let mut rows = vec![0f32; w * h];
-    let mut prefix = vec![0f64; w + 1];
+    let mut sat = vec![0f64; (w + 1) * (h + 1)];
     for y in 0..h {
+        let mut row = 0f64;
         for x in 0..w {
-            prefix[x + 1] = prefix[x] + f64::from(v[y * w + x]);
-        }
-        for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            rows[y * w + x] = ((prefix[x1] - prefix[x0]) / (x1 - x0) as f64) as f32;
+            row += f64::from(v[y * w + x]);
+            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
         }
     }
     let mut out = vec![0f32; w * h];
-    let mut column = vec![0f64; w];
-    // The window of rows y-r..=y+r, slid down one row at a time.
-    for row in rows.chunks_exact(w).take(r.min(h)) {
-        column.iter_mut().zip(row).for_each(|(c, &v)| *c += f64::from(v));
-    }
     for y in 0..h {
-        if y + r < h {
-            let add = &rows[(y + r) * w..(y + r + 1) * w];
-            column.iter_mut().zip(add).for_each(|(c, &v)| *c += f64::from(v));
-        }
-        if y > r {
-            let drop = &rows[(y - r - 1) * w..(y - r) * w];
-            column.iter_mut().zip(drop).for_each(|(c, &v)| *c -= f64::from(v));
-        }
-        let n = ((y + r + 1).min(h) - y.saturating_sub(r)) as f64;
-        for (o, c) in out[y * w..(y + 1) * w].iter_mut().zip(&column) {
-            *o = (c / n) as f32;
+        let y0 = y.saturating_sub(r);
+        let y1 = (y + r + 1).min(h);
+        for x in 0..w {
+            let x0 = x.saturating_sub(r);
+            let x1 = (x + r + 1).min(w);
+            let s = sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0] + sat[y0 * (w + 1) + x0];
+            out[y * w + x] = (s / ((y1 - y0) * (x1 - x0)) as f64) as f32;
         }
     }
     out
