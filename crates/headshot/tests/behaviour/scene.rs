@@ -128,18 +128,24 @@ pub(crate) fn cutout_truth(img: &RgbImage) -> Vec<bool> {
     truth
 }
 
-#[test]
-fn the_matte_of_a_subject_pasted_on_a_busy_scene_matches_the_truth() {
-    // A studio cut-out on white (test use only, see ../shared/photos/SOURCES.md), reduced to
-    // the analysis size so the matte and the truth share pixels.
+/// The studio cut-out on white (img13), reduced to the analysis size (long side 1600 px) so a
+/// matte and its truth share pixels.
+pub(crate) fn cutout_at_analysis_size() -> RgbImage {
     let full = pixels(&shared("deepface/img13.jpg"));
     let s = 1600.0 / full.width().max(full.height()) as f32;
-    let img = image::imageops::resize(
+    image::imageops::resize(
         &full,
         (full.width() as f32 * s).round() as u32,
         (full.height() as f32 * s).round() as u32,
         image::imageops::FilterType::Lanczos3,
-    );
+    )
+}
+
+#[test]
+fn the_matte_of_a_subject_pasted_on_a_busy_scene_matches_the_truth() {
+    // A studio cut-out on white (test use only, see ../shared/photos/SOURCES.md), reduced to
+    // the analysis size so the matte and the truth share pixels.
+    let img = cutout_at_analysis_size();
     let (w, h) = img.dimensions();
     let truth = cutout_truth(&img);
     let bus = pixels(&shared("ultralytics/bus.jpg"));

@@ -196,13 +196,7 @@ fn a_replaced_background_is_exactly_the_colour_or_gradient_asked_for() {
     let head = studio::head_of(&a, face);
     let u = Catalogue::built_in().get("linkedin").cloned().expect("use");
     let p = plan::plan(&head, &u, a.photo.width(), a.photo.height(), Canvas::Extendable, None);
-    let src = render::Source {
-        pixels: &a.photo.pixels,
-        alpha: None,
-        matte: &a.matte,
-        matte_scale: a.photo.analysis_scale,
-        face: face.bbox,
-    };
+    let src = whole_matte_source(&a, face);
     let colour = [40, 90, 160];
     let light = render::studio_light(render::face_in_output(&p, face.bbox));
     for bg in [Background::Colour(colour), Background::Studio(colour)] {
@@ -228,18 +222,22 @@ fn a_replaced_background_is_exactly_the_colour_or_gradient_asked_for() {
     }
 }
 
+/// What rendering needs from an analysis, with the photo's whole person matte.
+fn whole_matte_source<'a>(a: &'a headshot::Analysis, face: &headshot_core::face::Face) -> render::Source<'a> {
+    render::Source {
+        pixels: &a.photo.pixels,
+        alpha: None,
+        matte: &a.matte,
+        matte_scale: a.photo.analysis_scale,
+        face: face.bbox,
+    }
+}
+
 #[test]
 fn a_pasted_subject_recut_onto_colour_has_no_halo() {
     // Truth: a studio cut-out (hard-edged silhouette, as in the matte test) pasted on a busy
     // street; re-cut by the studio onto flat blue, it should match the silhouette on blue.
-    let full = pixels(&shared("deepface/img13.jpg"));
-    let s = 1600.0 / full.width().max(full.height()) as f32;
-    let img = image::imageops::resize(
-        &full,
-        (full.width() as f32 * s).round() as u32,
-        (full.height() as f32 * s).round() as u32,
-        image::imageops::FilterType::Lanczos3,
-    );
+    let img = crate::scene::cutout_at_analysis_size();
     let (w, h) = img.dimensions();
     let hard = crate::scene::cutout_truth(&img);
     // A soft truth: the silhouette's edge spread over ~2 px, like a real edge in focus.
@@ -286,13 +284,7 @@ fn a_pasted_subject_recut_onto_colour_has_no_halo() {
     let head = studio::head_of(&a, face);
     let u = Catalogue::built_in().get("team-page").cloned().expect("use");
     let p = plan::plan(&head, &u, w, h, Canvas::Extendable, None);
-    let src = render::Source {
-        pixels: &a.photo.pixels,
-        alpha: None,
-        matte: &a.matte,
-        matte_scale: a.photo.analysis_scale,
-        face: face.bbox,
-    };
+    let src = whole_matte_source(&a, face);
     let recut = render::render(&src, &p, Background::Colour(blue), Corrections::default());
     let got = recut.image;
     let (want, _) = render::sample_frame(&on_blue, &p);
