@@ -34,6 +34,27 @@ impl Framing {
             Framing::NoPerson => "no-person",
         }
     }
+
+    pub const ALL: [Framing; 6] = [
+        Framing::Headshot,
+        Framing::HalfBody,
+        Framing::FullBody,
+        Framing::Environmental,
+        Framing::Group,
+        Framing::NoPerson,
+    ];
+
+    /// The class in plain words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            Framing::Headshot => "Headshot",
+            Framing::HalfBody => "Half-body portrait",
+            Framing::FullBody => "Full-body portrait",
+            Framing::Environmental => "Environmental portrait",
+            Framing::Group => "Group photo",
+            Framing::NoPerson => "No person",
+        }
+    }
 }
 
 /// Where the primary face looks.
@@ -230,6 +251,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    pub const ALL: [Reason; 12] = [
+        Reason::NoFace,
+        Reason::MultiplePeople,
+        Reason::LookingAway,
+        Reason::EyesClosed,
+        Reason::FaceNotSharp,
+        Reason::BusyBackground,
+        Reason::FaceTooSmallAtThumbnail,
+        Reason::LowResolution,
+        Reason::UnevenLighting,
+        Reason::HeadCutOff,
+        Reason::TiltedHead,
+        Reason::FramingTooTight,
+    ];
+
     /// The reason in plain words, for people.
     pub fn words(self) -> &'static str {
         match self {
@@ -258,6 +294,22 @@ pub enum Fix {
     Straighten,
     EvenOutLighting,
     PickPrimarySubject,
+}
+
+impl Fix {
+    pub const ALL: [Fix; 5] =
+        [Fix::CropTighter, Fix::ReplaceBackground, Fix::Straighten, Fix::EvenOutLighting, Fix::PickPrimarySubject];
+
+    /// The fix in plain words, for people.
+    pub fn words(self) -> &'static str {
+        match self {
+            Fix::CropTighter => "crop tighter",
+            Fix::ReplaceBackground => "replace background",
+            Fix::Straighten => "straighten",
+            Fix::EvenOutLighting => "even out the light",
+            Fix::PickPrimarySubject => "pick one subject",
+        }
+    }
 }
 
 /// The judgement of one photo for one use.

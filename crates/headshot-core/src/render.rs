@@ -117,6 +117,8 @@ pub struct Corrections {
     pub exposure: bool,
     /// Lift the darker side of the face towards the brighter.
     pub fill_light: bool,
+    /// Take part of a colour cast of the light out (grey-edge estimate of the illuminant).
+    pub white_balance: bool,
 }
 
 /// The frame, matte and everything else rendering needs from the analysis.
@@ -146,6 +148,7 @@ pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections
     let (frame, inside) = sample_frame(src.pixels, plan);
     // The photo's own background, untouched: the matte would only be computed to be unused.
     let needs_matte = background != Background::Keep || corrections.exposure || corrections.fill_light;
+    // (White balance alone needs no matte: with a kept background it corrects the whole frame.)
     let mut alpha = match src.alpha {
         _ if !needs_matte => vec![1.0; inside.len()],
         Some(a) => sample_alpha(a, plan),
@@ -162,6 +165,8 @@ pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections
         *a = tighten(*a) * i;
     }
     let face = face_in_output(plan, src.face);
+    // The light's colour is read off the photo's own pixels, before a new backdrop joins them.
+    let gains = corrections.white_balance.then(|| white_balance_gains(&frame));
     let mut image = match background {
         Background::Keep => frame,
         Background::Colour(c) => composite(&frame, &alpha, |_, _| c.map(f32::from)),
@@ -177,8 +182,71 @@ pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections
             })
         }
     };
+    if let Some(g) = gains {
+        // A kept background was lit by the same light: it is corrected with the subject.
+        let whole = background == Background::Keep;
+        apply_gains(&mut image, &alpha, g, whole);
+    }
     correct(&mut image, &alpha, face, corrections);
     Rendered { image, alpha }
+}
+
+/// Channel gains that take part of the light's colour cast out, estimated by the grey-edge
+/// hypothesis (van de Weijer et al. 2007: the average edge in a scene is achromatic), which
+/// unlike grey-world is not pulled by large areas of one colour (a blue shirt, a red wall).
+/// Gentle by design: two thirds of the estimated cast (in log terms) is removed, each gain stays
+/// within 0.86..1.16, and the gains keep luminance, so a warm sunset portrait stays warm, just
+/// less orange.
+pub fn white_balance_gains(img: &RgbImage) -> [f32; 3] {
+    let (w, h) = img.dimensions();
+    let lut: [f32; 256] = std::array::from_fn(|v| to_linear(v as f32 / 255.0));
+    let px = |x: u32, y: u32| img.get_pixel(x, y).0.map(|v| lut[usize::from(v)]);
+    let mut sum = [0f64; 3];
+    // Every other row and column: the estimate is a mean over millions of edges.
+    for y in (0..h.saturating_sub(1)).step_by(2) {
+        for x in (0..w.saturating_sub(1)).step_by(2) {
+            let (p, r, d) = (px(x, y), px(x + 1, y), px(x, y + 1));
+            // Clipped pixels carry no colour information.
+            if p.iter().any(|&v| v > 0.95) {
+                continue;
+            }
+            for c in 0..3 {
+                let g = (r[c] - p[c]).powi(2) + (d[c] - p[c]).powi(2);
+                sum[c] += f64::from(g);
+            }
+        }
+    }
+    let norm = sum.map(|s| s.sqrt() as f32);
+    let grey = (norm[0] + norm[1] + norm[2]) / 3.0;
+    if norm.iter().any(|&n| n < 1e-6) {
+        return [1.0; 3];
+    }
+    let g = norm.map(|n| (grey / n).powf(2.0 / 3.0).clamp(0.86, 1.16));
+    let lum = 0.2126 * g[0] + 0.7152 * g[1] + 0.0722 * g[2];
+    g.map(|v| v / lum)
+}
+
+/// Multiplies linear light by per-channel gains, on the subject (weighted by the matte) or on
+/// the whole frame.
+fn apply_gains(image: &mut RgbImage, alpha: &[f32], g: [f32; 3], whole: bool) {
+    if g.iter().all(|&v| (v - 1.0).abs() < 1e-3) {
+        return;
+    }
+    // A table per channel: 256 entries instead of a power function per pixel.
+    let tables: [[u8; 256]; 3] = [0, 1, 2].map(|c| {
+        std::array::from_fn(|v| (to_srgb((to_linear(v as f32 / 255.0) * g[c]).clamp(0.0, 1.0)) * 255.0).round() as u8)
+    });
+    for (p, &a) in image.pixels_mut().zip(alpha) {
+        let a = if whole { 1.0 } else { a };
+        if a <= 0.0 {
+            continue;
+        }
+        for c in 0..3 {
+            let v = p[c];
+            let t = f32::from(tables[c][usize::from(v)]);
+            p[c] = (f32::from(v) + (t - f32::from(v)) * a).round() as u8;
+        }
+    }
 }
 
 /// The subject's face box in output pixels (axis-aligned hull of the turned box).
@@ -482,6 +550,35 @@ fn correct(image: &mut RgbImage, alpha: &[f32], face: Rect, c: Corrections) {
 mod tests {
     use super::*;
 
+    /// A neutral textured scene under a warm light: the gains take part of the cast out, and a
+    /// neutral scene is left alone.
+    #[test]
+    fn white_balance_takes_part_of_a_cast_out_and_leaves_neutral_light_alone() {
+        let mut seed = 7u32;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            (seed >> 16) as f32 / 65536.0
+        };
+        let neutral: Vec<f32> = (0..200 * 200).map(|_| 0.05 + 0.6 * rnd()).collect();
+        let make = |cast: [f32; 3]| {
+            RgbImage::from_fn(200, 200, |x, y| {
+                let v = neutral[(y * 200 + x) as usize];
+                image::Rgb(cast.map(|c| (to_srgb((v * c).min(1.0)) * 255.0).round() as u8))
+            })
+        };
+        let g = white_balance_gains(&make([1.0, 1.0, 1.0]));
+        assert!(g.iter().all(|&v| (v - 1.0).abs() < 0.02), "{g:?}");
+        let mut warm = make([1.2, 1.0, 0.8]);
+        let g = white_balance_gains(&warm);
+        assert!(g[0] < 0.97 && g[2] > 1.05, "{g:?}");
+        let alpha = vec![1.0; 200 * 200];
+        apply_gains(&mut warm, &alpha, g, false);
+        let mean = |c: usize| warm.pixels().map(|p| f64::from(to_linear(f32::from(p[c]) / 255.0))).sum::<f64>();
+        let ratio = mean(0) / mean(2);
+        // 1.5 before; two thirds of the cast out in log terms leaves about 1.14.
+        assert!(ratio > 1.05 && ratio < 1.25, "red/blue after correction {ratio}");
+    }
+
     #[test]
     fn backgrounds_parse_and_print() {
         assert_eq!("keep".parse::<Background>(), Ok(Background::Keep));
@@ -515,7 +612,12 @@ mod tests {
         let mut img = RgbImage::from_pixel(40, 40, image::Rgb([60, 60, 60]));
         img.put_pixel(20, 20, image::Rgb([255, 255, 255]));
         let alpha = vec![1.0; 1600];
-        correct(&mut img, &alpha, Rect::new(5.0, 5.0, 30.0, 30.0), Corrections { exposure: true, fill_light: false });
+        correct(
+            &mut img,
+            &alpha,
+            Rect::new(5.0, 5.0, 30.0, 30.0),
+            Corrections { exposure: true, ..Corrections::default() },
+        );
         assert!(img.get_pixel(10, 10)[0] > 70);
         assert_eq!(img.get_pixel(20, 20)[0], 255);
     }

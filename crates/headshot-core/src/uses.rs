@@ -32,6 +32,18 @@ impl Format {
     }
 }
 
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "jpeg" | "jpg" => Ok(Format::Jpeg),
+            "png" => Ok(Format::Png),
+            "webp" => Ok(Format::Webp),
+            other => Err(format!("unknown format {other:?}: use jpeg, png or webp")),
+        }
+    }
+}
+
 /// One place a photo goes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -38,14 +38,7 @@ fn url(rel: &str) -> String {
 }
 
 fn framing_words(f: Framing) -> &'static str {
-    match f {
-        Framing::Headshot => "Headshot",
-        Framing::HalfBody => "Half-body portrait",
-        Framing::FullBody => "Full-body portrait",
-        Framing::Environmental => "Environmental portrait",
-        Framing::Group => "Group photo",
-        Framing::NoPerson => "No person",
-    }
+    f.words()
 }
 
 fn status_words(s: Status) -> &'static str {

@@ -59,18 +59,7 @@ fn print_photo(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
 }
 
 fn fix_words(fixes: &[headshot::core::judge::Fix]) -> String {
-    use headshot::core::judge::Fix;
-    fixes
-        .iter()
-        .map(|f| match f {
-            Fix::CropTighter => "crop tighter",
-            Fix::ReplaceBackground => "replace background",
-            Fix::Straighten => "straighten",
-            Fix::EvenOutLighting => "even out the light",
-            Fix::PickPrimarySubject => "pick one subject",
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    fixes.iter().map(|f| f.words()).collect::<Vec<_>>().join(", ")
 }
 
 /// The best photo per use across the session.

@@ -2,13 +2,14 @@
 //!
 //! The library behind the `headshot` command: `analysis` runs one photo through detection, face
 //! mesh, segmentation, measurements and judgement; `session` runs many in parallel; `studio` plans, renders and writes
-//! every output, and `gallery` the page that shows them; the
+//! every output, and `gallery` the page that shows them; `web` is the web app and HTTP API; the
 //! building blocks live in `headshot-core` (no models) and `headshot-vision` (models).
 
 pub mod analysis;
 pub mod gallery;
 pub mod session;
 pub mod studio;
+pub mod web;
 
 pub use analysis::{Analysis, AnalyzeError, Analyzer};
 pub use headshot_core as core;

@@ -84,6 +84,27 @@ enum Command {
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
+    /// Run the web app and HTTP API: a page to drop photos on, see verdicts and download outputs.
+    Serve {
+        /// Where to listen. Loopback by default: other machines cannot reach it unless told.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+        addr: std::net::SocketAddr,
+        /// Where sessions are kept (default: headshot in the user's data folder).
+        #[arg(long, value_name = "DIR")]
+        data: Option<PathBuf>,
+        /// Remove a session this long after its last change (e.g. 30m, 24h, 7d).
+        #[arg(long, default_value = "24h", value_parser = parse_duration, value_name = "TIME")]
+        keep: std::time::Duration,
+        /// Most photos in one session.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        max_photos: usize,
+        /// Sessions rendered at the same time.
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        workers: usize,
+        /// Sessions that may wait for a worker; more are refused with 503 and Retry-After.
+        #[arg(long, default_value_t = 16, value_name = "N")]
+        queue: usize,
+    },
     /// Score the judgements against a labelled manifest (CSV with file, framing, gaze, background).
     Eval {
         /// The manifest; photo paths in it are relative to its folder.
@@ -157,9 +178,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { manifest, json } => eval::run(&manifest, json),
+        Command::Serve { addr, data, keep, max_photos, workers, queue } => {
+            let defaults = headshot::web::Config::default();
+            let config = headshot::web::Config {
+                addr,
+                data: data.unwrap_or(defaults.data.clone()),
+                keep,
+                max_photos: max_photos.max(1),
+                workers: workers.max(1),
+                queue: queue.max(1),
+                ..defaults
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Studio { out, background, format, subject, team, catalogue: cat, paths } => {
             let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
-            let opts = StudioOptions { background, format, subject: subject.map(usize::from), team: None };
+            let opts =
+                StudioOptions { background, format, subject: subject.map(usize::from), ..StudioOptions::default() };
             let (files, _) = collect_inputs(&paths);
             // The bar only on a terminal: scripts reading stdout get none.
             let bar = if std::io::stdout().is_terminal() {
@@ -176,13 +213,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `90s`, `30m`, `24h`, `7d` (a bare number is seconds).
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a time like 30m, 24h or 7d"))?;
+    let secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
+}
+
 fn parse_format(s: &str) -> Result<headshot::core::uses::Format, String> {
-    match s.to_ascii_lowercase().as_str() {
-        "jpeg" | "jpg" => Ok(headshot::core::uses::Format::Jpeg),
-        "png" => Ok(headshot::core::uses::Format::Png),
-        "webp" => Ok(headshot::core::uses::Format::Webp),
-        other => Err(format!("unknown format {other:?}: use jpeg, png or webp")),
-    }
+    s.parse()
 }
 
 /// Analyses every input; returns the session document and whether any input failed.

@@ -48,8 +48,18 @@ pub struct StudioOptions {
     pub format: Option<Format>,
     /// Which face is the subject (1 = the most prominent), for group photos.
     pub subject: Option<usize>,
+    /// The subject of particular photos (by input path), overriding `subject` for them: a
+    /// person picking who a group photo is about, photo by photo.
+    pub subjects: HashMap<PathBuf, usize>,
     /// Team framing: one eye line, one head size, one background across all photos.
     pub team: Option<Team>,
+}
+
+impl StudioOptions {
+    /// The subject asked for in the photo at `path`.
+    pub fn subject_of(&self, path: &Path) -> Option<usize> {
+        self.subjects.get(path).copied().or(self.subject)
+    }
 }
 
 /// What team mode holds fixed across people: per use, the inter-eye distance as a share of the
@@ -347,7 +357,7 @@ pub fn make_outputs(
             let background = background_for(opts.background, &v.fixes, opts.team.is_some());
             let canvas = if background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
             let even = v.fixes.contains(&Fix::EvenOutLighting);
-            let corrections = Corrections { exposure: even, fill_light: even };
+            let corrections = Corrections { exposure: even, fill_light: even, white_balance: even };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
             let plan = match share {
                 Some(share) => settle_team_plan(a, analyzer, &head, u, canvas, share, |p| {
@@ -518,7 +528,7 @@ pub fn run(
         // First pass: every person's head, so the team's common size is known before rendering.
         let heads: Vec<(Head, u32, u32)> = analyze_each(analyzer, &files, |_, r| {
             let a = r.ok()?;
-            let f = subject_face(&a, opts.subject).ok().flatten()?;
+            let f = subject_face(&a, opts.subject_of(&a.photo.path)).ok().flatten()?;
             Some((head_of(&a, f), a.photo.width(), a.photo.height()))
         })
         .into_iter()
@@ -533,7 +543,15 @@ pub fn run(
     let results = analyze_each(analyzer, &files, |path, r| {
         let folder = index.get(path).copied().unwrap_or("photo");
         let result = r.map(|a| {
-            let (made, errs) = make_outputs(&a, analyzer, &opts, out, folder);
+            let own;
+            let opts = match opts.subjects.get(path) {
+                Some(&n) => {
+                    own = StudioOptions { subject: Some(n), ..opts.clone() };
+                    &own
+                }
+                None => &opts,
+            };
+            let (made, errs) = make_outputs(&a, analyzer, opts, out, folder);
             let mut report = a.report.clone();
             report.preview = write_preview(&a, out, folder);
             report.output_errors = errs.iter().map(ToString::to_string).collect();

@@ -11,3 +11,4 @@ mod faces;
 mod scene;
 mod studio;
 mod verdicts;
+mod web;

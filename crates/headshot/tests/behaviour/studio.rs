@@ -395,3 +395,40 @@ fn team_mode_frames_everyone_alike() {
     assert!(spread(&spans) < 0.035, "inter-eye distances {spans:?}");
     assert!(spread(&spans) < 0.5 * spread(&solo_spans), "team {spans:?} vs alone {solo_spans:?}");
 }
+
+/// A warm cast put on a real photo in linear light (tungsten-like: red up, blue down) is half
+/// undone by the white balance: renders of the cast and of the original photo, both corrected,
+/// are much closer than uncorrected; the original itself is barely touched.
+#[test]
+fn white_balance_takes_much_of_a_colour_cast_out() {
+    let a = analyze(&example("obama.jpg"));
+    let face = &a.scene.faces[0];
+    let cat = Catalogue::built_in();
+    let u = cat.get("team-page").expect("use");
+    let p = plan::plan(&studio::head_of(&a, face), u, a.photo.width(), a.photo.height(), Canvas::PhotoOnly, None);
+    let lin = |v: u8| (f32::from(v) / 255.0).powf(2.2);
+    let enc = |v: f32| ((v.clamp(0.0, 1.0)).powf(1.0 / 2.2) * 255.0).round() as u8;
+    let cast = RgbImage::from_fn(a.photo.width(), a.photo.height(), |x, y| {
+        let q = a.photo.pixels.get_pixel(x, y);
+        Rgb([enc(lin(q[0]) * 1.18), enc(lin(q[1])), enc(lin(q[2]) * 0.82)])
+    });
+    let with = Corrections { white_balance: true, ..Default::default() };
+    let none = Corrections::default();
+    let draw = |pixels: &RgbImage, c| {
+        let src = render::Source { pixels, ..whole_matte_source(&a, face) };
+        render::render(&src, &p, Background::Keep, c).image
+    };
+    println!(
+        "gains: original {:?}, cast {:?}",
+        render::white_balance_gains(&a.photo.pixels),
+        render::white_balance_gains(&cast)
+    );
+    let raw = mean_abs_diff(&draw(&cast, none), &draw(&a.photo.pixels, none));
+    let balanced = mean_abs_diff(&draw(&cast, with), &draw(&a.photo.pixels, with));
+    let touched = mean_abs_diff(&draw(&a.photo.pixels, with), &draw(&a.photo.pixels, none));
+    println!(
+        "cast vs original: {raw:.2} levels uncorrected, {balanced:.2} corrected; original changed by {touched:.2}"
+    );
+    assert!(balanced < 0.6 * raw, "cast {raw:.2} -> {balanced:.2}");
+    assert!(touched < 0.5 * raw, "the original photo changed by {touched:.2}");
+}

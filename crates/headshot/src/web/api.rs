@@ -1,0 +1,382 @@
+//! The JSON API's handlers. Every name that reaches the file system is checked first: session
+//! ids are 32 hex digits, file paths are at most `folder/file` of safe characters.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Multipart, Path as UrlPath, Query, State as AppState};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use headshot_core::judge::{Fix, Framing, Reason};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::store::{Progress, RenderOptions, Session, State, new_id, now, valid_id};
+use super::upload::{self, UploadLimits};
+use super::worker::{session_analyzer, studio_options};
+use super::{ApiError, App};
+
+type Shared = AppState<Arc<App>>;
+
+/// The catalogue of uses (as `headshot uses --json`).
+pub async fn uses(AppState(app): Shared) -> Json<Value> {
+    Json(json!({ "uses": app.analyzer.catalogue.uses }))
+}
+
+/// What the server accepts, for the page to say so before an upload is refused.
+pub async fn limits(AppState(app): Shared) -> Json<Value> {
+    let c = &app.config;
+    Json(json!({
+        "max_photos": c.max_photos,
+        "max_photo_bytes": c.max_photo_bytes,
+        "max_upload_bytes": c.max_upload_bytes,
+        "keep_seconds": c.keep.as_secs(),
+        "formats": ["jpeg", "png", "webp"],
+    }))
+}
+
+/// Plain words for the report's codes, so pages need not carry their own copy.
+pub async fn vocabulary() -> Json<Value> {
+    fn words<T: serde::Serialize>(all: &[T], words: impl Fn(&T) -> &'static str) -> Value {
+        let pairs =
+            all.iter().filter_map(|v| Some((serde_json::to_value(v).ok()?.as_str()?.to_string(), json!(words(v)))));
+        Value::Object(pairs.collect())
+    }
+    Json(json!({
+        "reasons": words(&Reason::ALL, |r| r.words()),
+        "fixes": words(&Fix::ALL, |f| f.words()),
+        "framing": words(&Framing::ALL, |f| f.words()),
+    }))
+}
+
+/// A session as the API shows it: its record, links, and the report once done.
+fn view(app: &App, s: &Session) -> Value {
+    let base = format!("/api/sessions/{}", s.id);
+    let mut v = json!({
+        "id": s.id,
+        "state": s.state,
+        "created": s.created,
+        "updated": s.updated,
+        "expires": s.updated.saturating_add(app.config.keep.as_secs()),
+        "photos": s.photos,
+        "options": s.options,
+        "progress": s.progress,
+        "renders": s.renders,
+        "links": {
+            "self": base,
+            "report": format!("{base}/report"),
+            "render": format!("{base}/render"),
+            "zip": format!("{base}/download.zip"),
+            "files": format!("{base}/files/"),
+        },
+    });
+    if let Some(e) = &s.error {
+        v["error"] = json!(e);
+    }
+    if s.renders > 0
+        && let Some(report) = read_report(app, &s.id)
+    {
+        v["report"] = report;
+    }
+    v
+}
+
+fn read_report(app: &App, id: &str) -> Option<Value> {
+    let bytes = std::fs::read(app.store.out(id).join("report.json")).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn session(app: &App, id: &str) -> Result<Session, ApiError> {
+    if !valid_id(id) {
+        return Err(ApiError::NoSession);
+    }
+    app.store.get(id).ok_or(ApiError::NoSession)
+}
+
+/// Checks options against what the server knows, before anything is queued.
+fn check_options(app: &App, o: &RenderOptions, photos: &[super::store::Upload]) -> Result<(), ApiError> {
+    studio_options(o, Path::new("")).map_err(ApiError::BadOption)?;
+    session_analyzer(&app.analyzer, o).map_err(ApiError::BadOption)?;
+    for (name, &n) in &o.subjects {
+        if !photos.iter().any(|p| &p.name == name) {
+            return Err(ApiError::BadOption(format!("subjects: no photo named {name:?} in this session")));
+        }
+        if n == 0 {
+            return Err(ApiError::BadOption("subjects: faces are numbered from 1".into()));
+        }
+    }
+    Ok(())
+}
+
+/// `POST /api/sessions`: a multipart upload of photos (and options) starts a session.
+pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, ApiError> {
+    // Refuse before reading a large body when no worker could take it anyway.
+    if !app.has_room() {
+        return Err(app.busy());
+    }
+    let id = new_id().map_err(ApiError::io)?;
+    let staging = app.store.staging(&id);
+    let limits = UploadLimits { max_photos: app.config.max_photos, max_photo_bytes: app.config.max_photo_bytes };
+    let read = upload::read(form, &staging, limits).await;
+    let accepted = read.and_then(|(photos, options)| {
+        check_options(&app, &options, &photos)?;
+        let t = now();
+        let s = Session {
+            id: id.clone(),
+            created: t,
+            updated: t,
+            state: State::Queued,
+            progress: Progress { done: 0, total: photos.len() },
+            photos,
+            options,
+            renders: 0,
+            error: None,
+        };
+        app.store.insert(s.clone()).map_err(ApiError::io)?;
+        Ok(s)
+    });
+    let s = match accepted {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tokio::fs::remove_dir_all(&staging).await;
+            return Err(e);
+        }
+    };
+    if let Err(e) = app.submit(&id) {
+        app.store.remove(&id);
+        return Err(e);
+    }
+    let mut r = (StatusCode::ACCEPTED, Json(view(&app, &s))).into_response();
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/sessions/{id}")) {
+        r.headers_mut().insert(header::LOCATION, loc);
+    }
+    Ok(r)
+}
+
+/// `GET /api/sessions/{id}`.
+pub async fn show(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, ApiError> {
+    let s = session(&app, &id)?;
+    Ok(Json(view(&app, &s)))
+}
+
+/// `GET /api/sessions/{id}/report`: the `contract.md` REPORT document of the last render.
+pub async fn report(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, ApiError> {
+    let s = session(&app, &id)?;
+    if s.renders == 0 {
+        return Err(ApiError::StillRendering);
+    }
+    read_report(&app, &id).map(Json).ok_or(ApiError::NoFile)
+}
+
+/// `POST /api/sessions/{id}/render`: render again with other options (JSON `RenderOptions`;
+/// fields left out keep their values).
+pub async fn render(
+    AppState(app): Shared,
+    UrlPath(id): UrlPath<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    let s = session(&app, &id)?;
+    if matches!(s.state, State::Queued | State::Running) {
+        return Err(ApiError::StillRendering);
+    }
+    let mut merged = serde_json::to_value(&s.options).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let changes: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::BadOption(format!("the body is not JSON: {e}")))?
+    };
+    let Value::Object(changes) = changes else {
+        return Err(ApiError::BadOption("the body must be a JSON object of options".into()));
+    };
+    for (k, v) in changes {
+        merged[k] = v;
+    }
+    let options: RenderOptions =
+        serde_json::from_value(merged).map_err(|e| ApiError::BadOption(format!("options: {e}")))?;
+    check_options(&app, &options, &s.photos)?;
+    if !app.has_room() {
+        return Err(app.busy());
+    }
+    let s = app
+        .store
+        .update(&id, |s| {
+            s.options = options;
+            s.state = State::Queued;
+            s.updated = now();
+        })
+        .ok_or(ApiError::NoSession)?;
+    app.submit(&id).inspect_err(|_| {
+        app.store.update(&id, |s| s.state = if s.renders > 0 { State::Done } else { State::Failed });
+    })?;
+    Ok((StatusCode::ACCEPTED, Json(view(&app, &s))).into_response())
+}
+
+/// `DELETE /api/sessions/{id}`: the photos, outputs and record are removed.
+pub async fn delete(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<StatusCode, ApiError> {
+    session(&app, &id)?;
+    app.store.remove(&id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A relative output path from a URL, checked: one or two segments of letters, digits, `-`,
+/// `_` and `.`, none starting with a dot, ending in an extension the studio writes.
+fn safe_rel(path: &str) -> Option<PathBuf> {
+    let segments: Vec<&str> = path.split('/').collect();
+    if segments.is_empty() || segments.len() > 2 {
+        return None;
+    }
+    for s in &segments {
+        let ok =
+            !s.is_empty() && !s.starts_with('.') && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        if !ok {
+            return None;
+        }
+    }
+    let ext = Path::new(path).extension()?.to_str()?;
+    content_type(ext)?;
+    Some(segments.iter().collect())
+}
+
+fn content_type(ext: &str) -> Option<&'static str> {
+    Some(match ext {
+        "jpg" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "json" => "application/json",
+        _ => return None,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileQuery {
+    /// Present: answer as an attachment (a download) rather than for display.
+    download: Option<String>,
+}
+
+/// `GET /api/sessions/{id}/files/{path}`: one output, preview, the contact sheet or the report.
+pub async fn file(
+    AppState(app): Shared,
+    UrlPath((id, path)): UrlPath<(String, String)>,
+    Query(q): Query<FileQuery>,
+) -> Result<Response, ApiError> {
+    session(&app, &id)?;
+    let rel = safe_rel(&path).ok_or(ApiError::NoFile)?;
+    let full = app.store.out(&id).join(&rel);
+    // Regular files only: never a link out of the folder.
+    let meta = tokio::fs::symlink_metadata(&full).await.map_err(|_| ApiError::NoFile)?;
+    if !meta.is_file() {
+        return Err(ApiError::NoFile);
+    }
+    let bytes = tokio::fs::read(&full).await.map_err(|_| ApiError::NoFile)?;
+    let ext = rel.extension().and_then(|e| e.to_str()).unwrap_or_default();
+    let mut r = Response::new(Body::from(bytes));
+    let ct = content_type(ext).unwrap_or("application/octet-stream");
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    if q.download.is_some() {
+        // photo/linkedin.jpg -> photo-linkedin.jpg: one name that says what it is.
+        let name = path.replace('/', "-");
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+            r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(r)
+}
+
+/// `GET /api/sessions/{id}/download.zip`: every output of the last render and the report.
+pub async fn zip(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
+    let s = session(&app, &id)?;
+    if s.renders == 0 || s.state != State::Done {
+        return Err(ApiError::StillRendering);
+    }
+    let dir = app.store.dir(&id);
+    let out = app.store.out(&id);
+    let zip_path = dir.join(format!("headshots-{}.zip", s.renders));
+    if !zip_path.exists() {
+        let (zp, out) = (zip_path.clone(), out.clone());
+        tokio::task::spawn_blocking(move || write_zip(&out, &zp))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?
+            .map_err(ApiError::io)?;
+    }
+    let file = tokio::fs::File::open(&zip_path).await.map_err(ApiError::io)?;
+    let len = file.metadata().await.map_err(ApiError::io)?.len();
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let mut r = Response::new(body);
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/zip"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static("attachment; filename=\"headshots.zip\""));
+    Ok(r)
+}
+
+/// Writes the zip of a render's outputs (stored, not deflated: the images are compressed
+/// already) to a temporary name and renames it into place; older zips are removed.
+fn write_zip(out: &Path, dest: &Path) -> std::io::Result<()> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let n = e.file_name().to_string_lossy().into_owned();
+        if n.starts_with("headshots-") && n.ends_with(".zip") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let tmp = dir.join(".headshots.zip.partial");
+    let file = std::fs::File::create(&tmp)?;
+    let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut entries: Vec<(String, PathBuf)> = Vec::new();
+    for folder in std::fs::read_dir(out)?.flatten() {
+        let fname = folder.file_name().to_string_lossy().into_owned();
+        if folder.file_type().is_ok_and(|t| t.is_dir()) {
+            for f in std::fs::read_dir(folder.path())?.flatten() {
+                let name = f.file_name().to_string_lossy().into_owned();
+                if safe_rel(&format!("{fname}/{name}")).is_some() && name != "photo-preview.jpg" {
+                    entries.push((format!("{fname}/{name}"), f.path()));
+                }
+            }
+        } else if fname == "report.json" || fname == "contact-sheet.jpg" {
+            entries.push((fname, folder.path()));
+        }
+    }
+    entries.sort();
+    for (name, path) in entries {
+        zip.start_file(name, opts).map_err(std::io::Error::other)?;
+        zip.write_all(&std::fs::read(path)?)?;
+    }
+    let mut w = zip.finish().map_err(std::io::Error::other)?;
+    w.flush()?;
+    drop(w);
+    std::fs::rename(&tmp, dest)
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_output_paths_reach_the_disk() {
+        assert!(safe_rel("astronaut/linkedin.jpg").is_some());
+        assert!(safe_rel("report.json").is_some());
+        for bad in [
+            "../session.json",
+            "astronaut/../../x.jpg",
+            "/etc/passwd",
+            "a/b/c.jpg",
+            ".hidden.jpg",
+            "astronaut/.linkedin.jpg.1.partial",
+            "astronaut/index.html",
+            "astronaut\\..\\x.jpg",
+            "",
+            "a//b.jpg",
+            "a/%2e%2e.jpg",
+        ] {
+            assert!(safe_rel(bad).is_none(), "{bad}");
+        }
+    }
+}

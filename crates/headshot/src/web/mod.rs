@@ -1,0 +1,259 @@
+//! The web app and HTTP API (`headshot serve`): a page where a person drops photos and gets
+//! every output, and the JSON API behind it. The same studio as the command line runs behind
+//! a bounded queue; sessions live on disk (`store`), uploads are checked as they stream in
+//! (`upload`), a fixed number of workers render (`worker`), and the page, its script and the
+//! OpenAPI description are compiled into the binary (`assets`): nothing is fetched from outside.
+
+mod api;
+mod assets;
+pub mod store;
+mod upload;
+mod worker;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::analysis::Analyzer;
+pub use store::{RenderOptions, Session, State, Store};
+
+/// Settings of a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub addr: SocketAddr,
+    /// Where sessions are kept.
+    pub data: PathBuf,
+    /// Photos in one session.
+    pub max_photos: usize,
+    /// One photo's file size.
+    pub max_photo_bytes: u64,
+    /// One upload request's size (all its photos).
+    pub max_upload_bytes: u64,
+    /// Sessions rendered at once (each already uses every core for its photos).
+    pub workers: usize,
+    /// Sessions waiting for a worker; beyond it new work is refused with 503.
+    pub queue: usize,
+    /// A session untouched for this long is removed.
+    pub keep: Duration,
+    /// Longest time one request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data: default_data_dir(),
+            max_photos: 20,
+            max_photo_bytes: 30 * 1024 * 1024,
+            max_upload_bytes: 200 * 1024 * 1024,
+            workers: 1,
+            queue: 16,
+            keep: Duration::from_secs(24 * 3600),
+            request_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The user's data folder for headshot (`$XDG_DATA_HOME/headshot` on Linux), or `./headshot-data`
+/// when the system names none.
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().map_or_else(|| PathBuf::from("headshot-data"), |d| d.join("headshot"))
+}
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub analyzer: Analyzer,
+    queue: worker::Queue,
+    /// Mean wall time of a session's render, ms (for Retry-After).
+    mean_run_ms: AtomicU64,
+}
+
+impl App {
+    /// Opens the data folder, starts the workers and the expiry sweep, and puts sessions a
+    /// previous process left queued or running back in the queue. Needs a Tokio runtime.
+    pub fn open(config: Config, analyzer: Analyzer) -> std::io::Result<Arc<App>> {
+        let store = Store::open(&config.data)?;
+        let (queue, rx) = worker::Queue::new(config.queue.max(1));
+        let app = Arc::new(App { config, store, analyzer, queue, mean_run_ms: AtomicU64::new(5000) });
+        worker::start(&app, rx);
+        Ok(app)
+    }
+
+    /// Seconds a client should wait before trying again when the queue is full: a place in the
+    /// queue opens when a worker finishes a session, on average one session's time divided by
+    /// the workers.
+    fn retry_after(&self) -> u64 {
+        let per_session = self.mean_run_ms.load(Ordering::Relaxed) as f64 / 1000.0;
+        (per_session / self.config.workers.max(1) as f64).ceil().clamp(1.0, 600.0) as u64
+    }
+
+    fn record_run(&self, took: Duration) {
+        let old = self.mean_run_ms.load(Ordering::Relaxed) as f64;
+        let new = 0.8 * old + 0.2 * took.as_millis() as f64;
+        self.mean_run_ms.store(new as u64, Ordering::Relaxed);
+    }
+}
+
+/// Why a request was refused, as the API answers it: a status and
+/// `{"error": {"code": ..., "message": ...}}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("no such session (it may have expired or been deleted)")]
+    NoSession,
+    #[error("no such file in this session")]
+    NoFile,
+    #[error("not found")]
+    NotFound,
+    #[error("{file}: not a JPEG, PNG or WebP photo")]
+    NotAPhoto { file: String },
+    #[error("{file}: larger than the limit of {} MB per photo", max / (1024 * 1024))]
+    PhotoTooLarge { file: String, max: u64 },
+    #[error("the upload is larger than the server accepts at once")]
+    UploadTooLarge,
+    #[error("too many photos: at most {max} per session")]
+    TooManyPhotos { max: usize },
+    #[error("no photos in the upload (send them as file parts of a multipart form)")]
+    NoPhotos,
+    #[error("the upload could not be read: {0}")]
+    BadUpload(String),
+    #[error("{0}")]
+    BadOption(String),
+    #[error("the session is still being rendered; try again when it is done")]
+    StillRendering,
+    #[error("busy: {queued} sessions are waiting; try again in {retry_after} s")]
+    Busy { queued: usize, retry_after: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn io(e: std::io::Error) -> ApiError {
+        ApiError::Internal(e.to_string())
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NoSession | ApiError::NoFile | ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotAPhoto { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PhotoTooLarge { .. } | ApiError::UploadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyPhotos { .. } | ApiError::NoPhotos | ApiError::BadUpload(_) | ApiError::BadOption(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::StillRendering => StatusCode::CONFLICT,
+            ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable code for programs.
+    fn code(&self) -> &'static str {
+        match self {
+            ApiError::NoSession => "no-session",
+            ApiError::NoFile => "no-file",
+            ApiError::NotFound => "not-found",
+            ApiError::NotAPhoto { .. } => "not-a-photo",
+            ApiError::PhotoTooLarge { .. } => "photo-too-large",
+            ApiError::UploadTooLarge => "upload-too-large",
+            ApiError::TooManyPhotos { .. } => "too-many-photos",
+            ApiError::NoPhotos => "no-photos",
+            ApiError::BadUpload(_) => "bad-upload",
+            ApiError::BadOption(_) => "bad-option",
+            ApiError::StillRendering => "still-rendering",
+            ApiError::Busy { .. } => "busy",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
+        let mut r = (self.status(), axum::Json(body)).into_response();
+        if let ApiError::Busy { retry_after, .. } = self {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        r
+    }
+}
+
+/// The page may load only what this server serves; it may not be framed.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The whole web app: page, assets and API, with limits and security headers.
+pub fn router(app: Arc<App>) -> Router {
+    let upload_limit = usize::try_from(app.config.max_upload_bytes).unwrap_or(usize::MAX);
+    let timeout = app.config.request_timeout;
+    let header =
+        |name, value: &'static str| SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value));
+    Router::new()
+        .route("/", get(assets::page))
+        .route("/assets/{name}", get(assets::asset))
+        .route("/api/openapi.json", get(assets::openapi))
+        .route("/api/uses", get(api::uses))
+        .route("/api/limits", get(api::limits))
+        .route("/api/vocabulary", get(api::vocabulary))
+        .route("/api/sessions", post(api::create).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/api/sessions/{id}", get(api::show).delete(api::delete))
+        .route("/api/sessions/{id}/report", get(api::report))
+        .route("/api/sessions/{id}/render", post(api::render))
+        .route("/api/sessions/{id}/download.zip", get(api::zip))
+        .route("/api/sessions/{id}/files/{*path}", get(api::file))
+        .fallback(api::not_found)
+        .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::CACHE_CONTROL, "no-cache"))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .with_state(app)
+}
+
+/// Runs the server until Ctrl-C (or SIGTERM): in-flight requests finish, queued sessions stay
+/// on disk and are picked up by the next start.
+pub async fn serve(config: Config, analyzer: Analyzer) -> anyhow::Result<()> {
+    let (addr, data) = (config.addr, config.data.clone());
+    let app = App::open(config, analyzer)
+        .map_err(|e| anyhow::anyhow!("cannot use the data folder {}: {e}", data.display()))?;
+    let listener =
+        tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let local = listener.local_addr()?;
+    eprintln!("headshot: serving on http://{local}/ (data in {})", app.config.data.display());
+    if !local.ip().is_loopback() {
+        eprintln!("headshot: listening beyond this machine; anyone who can reach {local} can upload photos");
+    }
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

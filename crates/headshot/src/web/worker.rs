@@ -1,0 +1,200 @@
+//! The workers: a bounded queue of session ids and a fixed number of threads that take one at a
+//! time and run the studio on it. A full queue refuses new work (the API answers 503) rather
+//! than piling up memory; a run that fails or panics marks its session failed and the worker
+//! goes on. Workers are long-lived threads rather than Tokio's blocking pool: the pool hands each
+//! job to whichever of its many threads is free, and the allocator keeps a heap per thread, so
+//! memory grew with every session (957 MiB after 20); a fixed thread reuses its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
+
+use super::store::{Progress, RenderOptions, Session, State, now};
+use super::{ApiError, App};
+use crate::analysis::Analyzer;
+use crate::studio::{self, BackgroundChoice, StudioOptions};
+use headshot_core::report::SessionReport;
+
+/// The sessions waiting for a worker.
+#[derive(Debug)]
+pub struct Queue {
+    tx: mpsc::Sender<String>,
+    waiting: AtomicUsize,
+}
+
+impl Queue {
+    pub fn new(capacity: usize) -> (Queue, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Queue { tx, waiting: AtomicUsize::new(0) }, rx)
+    }
+
+    /// Whether a new session would be taken now (checked before reading an upload's body).
+    pub fn has_room(&self) -> bool {
+        self.tx.capacity() > 0
+    }
+
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+}
+
+impl App {
+    /// Puts a session in the queue, or refuses with `Busy` when the queue is full.
+    pub(super) fn submit(&self, id: &str) -> Result<(), ApiError> {
+        self.queue.waiting.fetch_add(1, Ordering::Relaxed);
+        self.queue.tx.try_send(id.to_string()).map_err(|_| {
+            self.queue.waiting.fetch_sub(1, Ordering::Relaxed);
+            self.busy()
+        })
+    }
+
+    pub(super) fn busy(&self) -> ApiError {
+        ApiError::Busy { queued: self.queue.waiting(), retry_after: self.retry_after() }
+    }
+
+    pub(super) fn has_room(&self) -> bool {
+        self.queue.has_room()
+    }
+}
+
+/// Starts the workers, the expiry sweep, and re-queues what a previous process left unfinished.
+pub fn start(app: &Arc<App>, rx: mpsc::Receiver<String>) {
+    let rx = Arc::new(Mutex::new(rx));
+    for n in 0..app.config.workers.max(1) {
+        let (app, rx) = (app.clone(), rx.clone());
+        let spawned = std::thread::Builder::new().name(format!("headshot-worker-{n}")).spawn(move || {
+            loop {
+                // One worker waits on the queue at a time; the others wait for it to take a job.
+                let next = rx.lock().unwrap_or_else(|p| p.into_inner()).blocking_recv();
+                let Some(id) = next else { return };
+                app.queue.waiting.fetch_sub(1, Ordering::Relaxed);
+                process(&app, id);
+            }
+        });
+        if let Err(e) = spawned {
+            eprintln!("headshot: cannot start a worker thread: {e}");
+        }
+    }
+    let unfinished = app.store.in_state(&[State::Queued, State::Running]);
+    let resumer = app.clone();
+    tokio::spawn(async move {
+        for id in unfinished {
+            resumer.store.update(&id, |s| s.state = State::Queued);
+            resumer.queue.waiting.fetch_add(1, Ordering::Relaxed);
+            // Waits for room: at start nothing else competes for long.
+            if resumer.queue.tx.send(id).await.is_err() {
+                return;
+            }
+        }
+    });
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        let every = (sweeper.config.keep / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+        loop {
+            for id in sweeper.store.expired(now(), sweeper.config.keep) {
+                sweeper.store.remove(&id);
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
+/// Renders one session and records the outcome.
+fn process(app: &Arc<App>, id: String) {
+    let Some(session) = app.store.update(&id, |s| {
+        s.state = State::Running;
+        s.progress = Progress { done: 0, total: s.photos.len() };
+        s.error = None;
+    }) else {
+        return; // deleted while it waited
+    };
+    let started = Instant::now();
+    // A bug in one photo's render must not take the worker down with it.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_session(app, &session)));
+    app.record_run(started.elapsed());
+    let result = match outcome {
+        Ok(r) => r,
+        Err(_) => Err("the render stopped unexpectedly; try again".to_string()),
+    };
+    let still_there = app.store.update(&id, |s| {
+        match &result {
+            Ok(()) => {
+                s.state = State::Done;
+                s.renders += 1;
+            }
+            Err(e) => {
+                s.state = State::Failed;
+                s.error = Some(e.clone());
+            }
+        }
+        s.updated = now();
+    });
+    if still_there.is_none() {
+        // Deleted while rendering: the studio may have written files since.
+        let _ = std::fs::remove_dir_all(app.store.dir(&id));
+    }
+}
+
+/// The studio options of a session (already validated when they were accepted).
+pub fn studio_options(o: &RenderOptions, inputs: &Path) -> Result<StudioOptions, String> {
+    let background = match &o.background {
+        Some(b) => b.parse::<BackgroundChoice>()?,
+        None => BackgroundChoice::Auto,
+    };
+    let format = o.format.as_deref().map(str::parse).transpose()?;
+    let subjects = o.subjects.iter().map(|(name, &n)| (inputs.join(name), usize::from(n))).collect();
+    Ok(StudioOptions { background, format, subjects, ..StudioOptions::default() })
+}
+
+/// The analyzer of a session: the server's, with only the uses it asked for.
+pub fn session_analyzer(base: &Analyzer, o: &RenderOptions) -> Result<Analyzer, String> {
+    let mut a = base.clone();
+    if !o.uses.is_empty() {
+        let unknown = a.catalogue.select(&o.uses);
+        if !unknown.is_empty() {
+            return Err(format!("unknown use(s): {}", unknown.join(", ")));
+        }
+    }
+    Ok(a)
+}
+
+fn render_session(app: &App, s: &Session) -> Result<(), String> {
+    let (inputs, out) = (app.store.inputs(&s.id), app.store.out(&s.id));
+    let opts = studio_options(&s.options, &inputs)?;
+    let analyzer = session_analyzer(&app.analyzer, &s.options)?;
+    let paths: Vec<PathBuf> = s.photos.iter().map(|p| inputs.join(&p.name)).collect();
+    let done = AtomicUsize::new(0);
+    let run = studio::run(&analyzer, &paths, &opts, &out, s.options.team, |_| {
+        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+        app.store.update(&s.id, |s| s.progress.done = d);
+    })
+    .map_err(|e| e.to_string())?;
+    // The report names photos as the person uploaded them, not by where the server keeps them.
+    let session = relabel(run.session, &inputs);
+    let json = serde_json::to_vec_pretty(&session).map_err(|e| e.to_string())?;
+    headshot_core::export::write_atomic(&out.join("report.json"), &json).map_err(|e| e.to_string())?;
+    let sheet = out.join("contact-sheet.jpg").exists().then_some("contact-sheet.jpg");
+    let html = crate::gallery::page(&session, sheet);
+    headshot_core::export::write_atomic(&out.join("index.html"), html.as_bytes()).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Paths in a report made relative to the session's input folder.
+fn relabel(mut s: SessionReport, inputs: &Path) -> SessionReport {
+    let rel = |p: &str| Path::new(p).strip_prefix(inputs).map_or_else(|_| p.to_string(), |r| r.display().to_string());
+    for r in &mut s.photos {
+        r.path = rel(&r.path);
+    }
+    for e in &mut s.errors {
+        e.path = rel(&e.path);
+    }
+    for b in &mut s.best {
+        b.path = b.path.as_deref().map(rel);
+    }
+    s
+}
