@@ -287,17 +287,18 @@ pub fn sample_frame(img: &RgbImage, plan: &CropPlan) -> (RgbImage, Vec<f32>) {
         return (RgbImage::new(w, h), vec![0.0; w as usize * h as usize]);
     }
     // Intermediate at about output scale when shrinking; the photo itself when enlarging.
+    // (The photo is borrowed, not copied: a copy of a 24 MP photo per output cost 70 MB each.)
     let (inter, origin, kx, ky) = if k < 0.9 {
         let iw = ((region.w * k).ceil() as u32).max(1);
         let ih = ((region.h * k).ceil() as u32).max(1);
         (
-            resize_rgb_crop(img, region, iw, ih),
+            std::borrow::Cow::Owned(resize_rgb_crop(img, region, iw, ih)),
             Point::new(region.x, region.y),
             iw as f32 / region.w,
             ih as f32 / region.h,
         )
     } else {
-        (img.clone(), Point::new(0.0, 0.0), 1.0, 1.0)
+        (std::borrow::Cow::Borrowed(img), Point::new(0.0, 0.0), 1.0, 1.0)
     };
     let mut out = RgbImage::new(w, h);
     for y in 0..h {
@@ -307,18 +308,27 @@ pub fn sample_frame(img: &RgbImage, plan: &CropPlan) -> (RgbImage, Vec<f32>) {
                 inside[(y * w + x) as usize] = 0.0;
             }
             let q = bilinear_clamped(&inter, (p.x - origin.x) * kx - 0.5, (p.y - origin.y) * ky - 0.5);
-            out.put_pixel(x, y, image::Rgb(q.map(|v| v.round().clamp(0.0, 255.0) as u8)));
+            out.put_pixel(x, y, image::Rgb(q.map(to_u8)));
         }
     }
     (out, inside)
 }
 
 /// Bilinear sample with the edge pixels repeated outside the image.
+/// A channel value rounded to the nearest level and held in 0..=255. Adding a half and
+/// truncating is rounding for the non-negative values that remain after the clamp, without the
+/// libm call `f32::round` compiles to on baseline x86-64 (it was 6 % of a studio run).
+#[inline]
+fn to_u8(v: f32) -> u8 {
+    (v.clamp(0.0, 255.0) + 0.5) as u8
+}
+
 fn bilinear_clamped(img: &RgbImage, x: f32, y: f32) -> [f32; 3] {
     let (w, h) = (img.width() as i64, img.height() as i64);
     let x = x.clamp(0.0, (w - 1) as f32);
     let y = y.clamp(0.0, (h - 1) as f32);
-    let (x0, y0) = (x.floor() as i64, y.floor() as i64);
+    // Both are clamped to be non-negative, so truncation is the floor (and no libm call).
+    let (x0, y0) = (x as i64, y as i64);
     let (fx, fy) = (x - x0 as f32, y - y0 as f32);
     let (x1, y1) = ((x0 + 1).min(w - 1), (y0 + 1).min(h - 1));
     let g = |xi: i64, yi: i64| img.get_pixel(xi as u32, yi as u32).0.map(f32::from);
@@ -373,47 +383,117 @@ fn sample_alpha(alpha: &GrayImage, plan: &CropPlan) -> Vec<f32> {
 /// twice, coarse then fine. At an edge pixel the photo is a mix `a F + (1 - a) B`; local means of
 /// the surely-subject and surely-background colours give F and B, and F is corrected so the mix
 /// reproduces the photo. Without it a replaced background keeps a rim of the old one.
+///
+/// Only the soft edge needs it: where the matte is 1 the estimate is the photo's own colour
+/// exactly, and where it is 0 the subject is not drawn. So the coarse pass, whose window spans
+/// tens of pixels, reads its local means from a copy reduced to a window of about six pixels,
+/// and the fine pass (a 7x7 window) runs only on the edge pixels: on a 2400x1600 output that is
+/// a few per cent of the frame instead of fourteen full-frame box filters.
 pub fn estimate_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<[f32; 3]> {
     let (w, h) = (img.width() as usize, img.height() as usize);
     let i: Vec<[f32; 3]> = img.pixels().map(|p| p.0.map(|v| f32::from(v) / 255.0)).collect();
     let short = w.min(h);
     let coarse = (short / 12).clamp(4, 45);
-    let (f, b) = blur_fusion(&i, &i, &i, alpha, w, h, coarse);
-    blur_fusion(&i, &f, &b, alpha, w, h, 3).0
+    let edge = |a: f32| a > 0.0 && a < 1.0;
+    if !alpha.iter().any(|&a| edge(a)) {
+        return i;
+    }
+    // Coarse pass: local means of a*I, (1-a)*I and a, on a copy `k` times smaller.
+    let k = (coarse / 6).max(1);
+    let (sw, sh) = (w.div_ceil(k), h.div_ceil(k));
+    let mut sums = vec![[0f32; 8]; sw * sh];
+    for y in 0..h {
+        for x in 0..w {
+            let (a, p) = (alpha[y * w + x], i[y * w + x]);
+            let s = &mut sums[(y / k) * sw + x / k];
+            for c in 0..3 {
+                s[c] += a * p[c];
+                s[3 + c] += (1.0 - a) * p[c];
+            }
+            s[6] += a;
+            s[7] += 1.0;
+        }
+    }
+    let plane = |j: usize| -> Vec<f32> { sums.iter().map(|s| s[j] / s[7].max(1.0)).collect() };
+    let r = ((coarse as f32 / k as f32).round() as usize).max(1);
+    let ma = box_mean(&plane(6), sw, sh, r);
+    let mf: [Vec<f32>; 3] = std::array::from_fn(|c| box_mean(&plane(c), sw, sh, r));
+    let mb: [Vec<f32>; 3] = std::array::from_fn(|c| box_mean(&plane(3 + c), sw, sh, r));
+    let small_f: Vec<[f32; 3]> = (0..sw * sh).map(|q| std::array::from_fn(|c| mf[c][q] / (ma[q] + 1e-5))).collect();
+    let small_b: Vec<[f32; 3]> =
+        (0..sw * sh).map(|q| std::array::from_fn(|c| mb[c][q] / (1.0 - ma[q] + 1e-5))).collect();
+    // Back at full size: B everywhere near the edge, F corrected to reproduce the photo.
+    let b = upsample(&small_b, sw, sh, w, h, k);
+    let fb = upsample(&small_f, sw, sh, w, h, k);
+    let f: Vec<[f32; 3]> = (0..w * h)
+        .map(|q| {
+            let a = alpha[q];
+            if !edge(a) {
+                return i[q];
+            }
+            std::array::from_fn(|c| (fb[q][c] + a * (i[q][c] - a * fb[q][c] - (1.0 - a) * b[q][c])).clamp(0.0, 1.0))
+        })
+        .collect();
+    // Fine pass, edge pixels only, 7x7 window.
+    const R: usize = 3;
+    let mut out = i.clone();
+    for y in 0..h {
+        for x in 0..w {
+            let q = y * w + x;
+            let a = alpha[q];
+            if !edge(a) {
+                continue;
+            }
+            let (mut sa, mut sf, mut sb, mut n) = (0f32, [0f32; 3], [0f32; 3], 0f32);
+            for yy in y.saturating_sub(R)..(y + R + 1).min(h) {
+                for xx in x.saturating_sub(R)..(x + R + 1).min(w) {
+                    let j = yy * w + xx;
+                    let aj = alpha[j];
+                    sa += aj;
+                    for c in 0..3 {
+                        sf[c] += f[j][c] * aj;
+                        sb[c] += b[j][c] * (1.0 - aj);
+                    }
+                    n += 1.0;
+                }
+            }
+            let ma = sa / n;
+            for c in 0..3 {
+                let fm = sf[c] / n / (ma + 1e-5);
+                let bm = sb[c] / n / (1.0 - ma + 1e-5);
+                out[q][c] = (fm + a * (i[q][c] - a * fm - (1.0 - a) * bm)).clamp(0.0, 1.0);
+            }
+        }
+    }
+    out
 }
 
-fn blur_fusion(
-    i: &[[f32; 3]],
-    f: &[[f32; 3]],
-    b: &[[f32; 3]],
-    alpha: &[f32],
-    w: usize,
-    h: usize,
-    r: usize,
-) -> (Vec<[f32; 3]>, Vec<[f32; 3]>) {
-    let n = w * h;
-    let blurred_a = box_mean(alpha, w, h, r);
-    let mut fb = vec![[0f32; 3]; n];
-    let mut bb = vec![[0f32; 3]; n];
-    for c in 0..3 {
-        let fa: Vec<f32> = (0..n).map(|k| f[k][c] * alpha[k]).collect();
-        let ba: Vec<f32> = (0..n).map(|k| b[k][c] * (1.0 - alpha[k])).collect();
-        let fa = box_mean(&fa, w, h, r);
-        let ba = box_mean(&ba, w, h, r);
-        for k in 0..n {
-            fb[k][c] = fa[k] / (blurred_a[k] + 1e-5);
-            bb[k][c] = ba[k] / (1.0 - blurred_a[k] + 1e-5);
+/// Bilinear enlargement of a plane reduced by `k` (each small pixel the mean of a k x k block,
+/// its centre at the block's centre) back to w x h.
+fn upsample(small: &[[f32; 3]], sw: usize, sh: usize, w: usize, h: usize, k: usize) -> Vec<[f32; 3]> {
+    if k == 1 {
+        return small.to_vec();
+    }
+    let coord = |v: usize, n: usize| {
+        let t = ((v as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+        let i0 = t as usize; // t >= 0
+        (i0, (i0 + 1).min(n - 1), t - i0 as f32)
+    };
+    let xs: Vec<(usize, usize, f32)> = (0..w).map(|x| coord(x, sw)).collect();
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let (y0, y1, ty) = coord(y, sh);
+        for &(x0, x1, tx) in &xs {
+            let (p00, p01, p10, p11) =
+                (small[y0 * sw + x0], small[y0 * sw + x1], small[y1 * sw + x0], small[y1 * sw + x1]);
+            out.push(std::array::from_fn(|c| {
+                let top = p00[c] + (p01[c] - p00[c]) * tx;
+                let bottom = p10[c] + (p11[c] - p10[c]) * tx;
+                top + (bottom - top) * ty
+            }));
         }
     }
-    let mut out = vec![[0f32; 3]; n];
-    for k in 0..n {
-        let a = alpha[k];
-        for c in 0..3 {
-            let v = fb[k][c] + a * (i[k][c] - a * fb[k][c] - (1.0 - a) * bb[k][c]);
-            out[k][c] = v.clamp(0.0, 1.0);
-        }
-    }
-    (out, bb)
+    out
 }
 
 /// Lays the subject (its estimated foreground colours) over a background given per pixel.
@@ -424,7 +504,7 @@ fn composite(frame: &RgbImage, alpha: &[f32], bg: impl Fn(u32, u32) -> [f32; 3])
         let k = (y * w + x) as usize;
         let a = alpha[k].clamp(0.0, 1.0);
         let b = bg(x, y);
-        image::Rgb(std::array::from_fn(|c| (fg[k][c] * 255.0 * a + b[c] * (1.0 - a)).round().clamp(0.0, 255.0) as u8))
+        image::Rgb(std::array::from_fn(|c| to_u8(fg[k][c] * 255.0 * a + b[c] * (1.0 - a))))
     })
 }
 
@@ -475,7 +555,7 @@ fn defocus(frame: &RgbImage, alpha: &[f32], inside: &[f32]) -> RgbImage {
     RgbImage::from_fn(w as u32, h as u32, |x, y| {
         let k = y as usize * w + x as usize;
         let t = (1.0 - 3.0 * closeness[k]).clamp(0.0, 1.0);
-        image::Rgb(std::array::from_fn(|c| (near[k][c] + (far[k][c] - near[k][c]) * t).round().clamp(0.0, 255.0) as u8))
+        image::Rgb(std::array::from_fn(|c| to_u8(near[k][c] + (far[k][c] - near[k][c]) * t)))
     })
 }
 

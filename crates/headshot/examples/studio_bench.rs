@@ -3,8 +3,9 @@
 //!
 //! `cargo run --release --example studio_bench -- PHOTO WORKDIR [THREADS] [RUNS]`
 //!
-//! Makes 12 MP and 24 MP JPEG copies of PHOTO in WORKDIR (Lanczos enlargements: real camera
-//! files of those sizes are not among the shared photos), then for each: the analysis stages
+//! Makes 12 MP and 24 MP JPEG copies of PHOTO in WORKDIR (enlargements with a little grain,
+//! `headshot::timings::synthetic_large`: real camera files of those sizes are not among the
+//! shared photos), then for each: the analysis stages
 //! and the output stages (plan, render, encode) of every output the photo is good for, mean of
 //! RUNS after one warm-up run, on THREADS worker threads (default 1: the "one core" figure).
 //! Writes `WORKDIR/<size>-jobs.json`: the outputs made, with the JPEG quality each needed, for
@@ -16,6 +17,7 @@ use std::time::Duration;
 use anyhow::Context;
 use headshot::analysis::Analyzer;
 use headshot::studio::{self, StudioOptions};
+use headshot::timings::StageTimes;
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
@@ -34,16 +36,14 @@ fn main() -> anyhow::Result<()> {
     let analyzer = Analyzer::default();
 
     for mp in [12u32, 24] {
-        let s = ((mp as f64 * 1e6) / (src.width() as f64 * src.height() as f64)).sqrt();
-        let (w, h) = ((src.width() as f64 * s).round() as u32, (src.height() as f64 * s).round() as u32);
         let input = work.join(format!("{mp}mp.jpg"));
         if !input.exists() {
-            let big = image::imageops::resize(&src, w, h, image::imageops::FilterType::Lanczos3);
+            let big = headshot::timings::synthetic_large(&src, f64::from(mp), mp);
             let mut f = std::io::BufWriter::new(std::fs::File::create(&input)?);
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut f, 92).encode_image(&big)?;
         }
         let out = work.join(format!("{mp}mp-out"));
-        let mut stages = [Duration::ZERO; 8];
+        let mut stages = StageTimes::default();
         let mut made_n = 0;
         let mut jobs = Vec::new();
         for run in 0..=runs {
@@ -65,18 +65,16 @@ fn main() -> anyhow::Result<()> {
                     .collect();
                 continue;
             }
-            let sum = |f: fn(&studio::OutputTimings) -> Duration| made.iter().map(|m| f(&m.timings)).sum::<Duration>();
-            let parts =
-                [t.decode, t.detect, t.mesh, t.segment, t.judge, sum(|t| t.plan), sum(|t| t.render), sum(|t| t.encode)];
-            for (acc, p) in stages.iter_mut().zip(parts) {
-                *acc += p;
+            stages.add_analysis(&t);
+            for m in &made {
+                stages.add_output(&m.timings);
             }
         }
         std::fs::write(work.join(format!("{mp}mp-jobs.json")), serde_json::to_vec_pretty(&jobs)?)?;
-        let names = ["decode", "detect", "mesh", "segment", "measure+judge", "plan", "render", "encode+write"];
+        let (w, h) = image::image_dimensions(&input)?;
         println!("{mp} MP ({w}x{h}), {made_n} outputs, {threads} thread(s), mean of {runs}:");
         let mut total = Duration::ZERO;
-        for (n, s) in names.iter().zip(stages) {
+        for (n, s) in stages.stages() {
             let mean = s / runs;
             total += mean;
             println!("  {n:<14} {:>8.1} ms", ms(mean));

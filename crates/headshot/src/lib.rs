@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod gallery;
 pub mod session;
 pub mod studio;
+pub mod timings;
 pub mod web;
 
 pub use analysis::{Analysis, AnalyzeError, Analyzer};

@@ -10,6 +10,7 @@ use headshot::core::report::{ErrorReport, Report, SessionReport};
 use headshot::core::uses::Catalogue;
 use headshot::session::{analyze_each, collect_inputs};
 use headshot::studio::StudioOptions;
+use headshot::timings::StageTimes;
 
 mod eval;
 mod human;
@@ -42,6 +43,9 @@ enum Command {
         /// Print one JSON document {"photos": [...], "errors": [...]} and nothing else.
         #[arg(long)]
         json: bool,
+        /// Print where the time went, stage by stage, on stderr.
+        #[arg(long)]
+        timings: bool,
         #[command(flatten)]
         catalogue: CatalogueArgs,
         /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
@@ -78,6 +82,9 @@ enum Command {
         /// Team framing: one eye line, one head size and one background across all photos.
         #[arg(long)]
         team: bool,
+        /// Print where the time went, stage by stage, on stderr.
+        #[arg(long)]
+        timings: bool,
         #[command(flatten)]
         catalogue: CatalogueArgs,
         /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
@@ -146,9 +153,13 @@ fn catalogue(args: &CatalogueArgs) -> anyhow::Result<Catalogue> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Analyze { json, catalogue: cat, paths } => {
+        Command::Analyze { json, timings, catalogue: cat, paths } => {
+            let started = std::time::Instant::now();
             let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
-            let (session, failed) = analyze(&analyzer, &paths);
+            let (session, failed, times) = analyze(&analyzer, &paths);
+            if timings {
+                times.print(&mut std::io::stderr().lock(), started.elapsed())?;
+            }
             let mut out = std::io::stdout().lock();
             if json {
                 serde_json::to_writer_pretty(&mut out, &session)?;
@@ -193,7 +204,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Studio { out, background, format, subject, team, catalogue: cat, paths } => {
+        Command::Studio { out, background, format, subject, team, timings, catalogue: cat, paths } => {
+            let started = std::time::Instant::now();
             let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
             let opts =
                 StudioOptions { background, format, subject: subject.map(usize::from), ..StudioOptions::default() };
@@ -206,6 +218,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let run = headshot::studio::run(&analyzer, &paths, &opts, &out, team, |_| bar.inc(1))?;
             bar.finish_and_clear();
+            if timings {
+                run.timings.print(&mut std::io::stderr().lock(), started.elapsed())?;
+            }
             let mut o = std::io::stdout().lock();
             human::print_studio(&mut o, &run.session, &out)?;
             Ok(if run.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
@@ -232,25 +247,30 @@ fn parse_format(s: &str) -> Result<headshot::core::uses::Format, String> {
     s.parse()
 }
 
-/// Analyses every input; returns the session document and whether any input failed.
-fn analyze(analyzer: &Analyzer, paths: &[PathBuf]) -> (SessionReport, bool) {
+/// Analyses every input; returns the session document, whether any input failed, and where
+/// the time went.
+fn analyze(analyzer: &Analyzer, paths: &[PathBuf]) -> (SessionReport, bool, StageTimes) {
     let (files, mut errors) = collect_inputs(paths);
     let bar = progress_bar(files.len() as u64);
     let results = analyze_each(analyzer, &files, |_, r| {
         bar.inc(1);
-        r.map(|a| a.report)
+        r.map(|a| (a.report, a.timings))
     });
     bar.finish_and_clear();
     let mut photos: Vec<Report> = Vec::new();
+    let mut times = StageTimes::default();
     for r in results {
         match r {
-            Ok(report) => photos.push(report),
+            Ok((report, t)) => {
+                photos.push(report);
+                times.add_analysis(&t);
+            }
             Err(e) => errors.push(e.to_photo_error()),
         }
     }
     let failed = !errors.is_empty();
     let errors = errors.iter().map(ErrorReport::from).collect();
-    (SessionReport::new(photos, errors), failed)
+    (SessionReport::new(photos, errors), failed, times)
 }
 
 /// A progress bar on stderr when it is a terminal and the batch is long enough to want one.

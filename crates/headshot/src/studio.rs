@@ -507,6 +507,8 @@ pub struct StudioRun {
     pub session: SessionReport,
     /// Whether any input could not be read or processed.
     pub failed: bool,
+    /// Work time per stage (the team pass's extra analysis not included).
+    pub timings: crate::timings::StageTimes,
 }
 
 /// Runs the studio over `inputs` into `out`: analyses every photo (in parallel), makes its
@@ -552,23 +554,30 @@ pub fn run(
                 None => &opts,
             };
             let (made, errs) = make_outputs(&a, analyzer, opts, out, folder);
+            let mut times = crate::timings::StageTimes::default();
+            times.add_analysis(&a.timings);
+            for m in &made {
+                times.add_output(&m.timings);
+            }
             let mut report = a.report.clone();
             report.preview = write_preview(&a, out, folder);
             report.output_errors = errs.iter().map(ToString::to_string).collect();
             let tile = made.iter().find(|m| m.thumb.is_some()).and_then(|m| m.thumb.clone());
             report.outputs = made.into_iter().map(|m| m.report).collect();
-            (report, tile)
+            (report, tile, times)
         });
         progress(path);
         result
     });
     let mut photos = Vec::new();
     let mut tiles = Vec::new();
+    let mut timings = crate::timings::StageTimes::default();
     for r in results {
         match r {
-            Ok((report, tile)) => {
+            Ok((report, tile, times)) => {
                 photos.push(report);
                 tiles.extend(tile);
+                timings.merge(&times);
             }
             Err(e) => errors.push(e.to_photo_error()),
         }
@@ -584,7 +593,7 @@ pub fn run(
     }
     let html = crate::gallery::page(&session, sheet.is_some().then_some("contact-sheet.jpg"));
     export::write_atomic(&out.join("index.html"), html.as_bytes())?;
-    Ok(StudioRun { session, failed })
+    Ok(StudioRun { session, failed, timings })
 }
 
 #[cfg(test)]

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Side by side with the tools people use instead, on the same photos, in one run, alternating
+# (so a noisy machine hurts every tool alike), on one core and on all of them:
+#   autocrop 2.0.0 (pip; OpenCV YuNet, one face crop per photo)  vs  headshot studio --uses linkedin
+#   libvips via sharp (npm): decode -> resize -> encode of the same outputs  vs  headshot studio
+#   headshot analyze alone
+# Prints photos per second (median of ROUNDS), the ratios, and peak memory (/usr/bin/time),
+# then peak memory of a 24 MP photo and of a 20- vs a 200-photo batch.
+#
+#   tools/bench/compare.sh [ROUNDS]        (default 3; needs python3-venv, node, taskset)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rounds="${1:-3}"
+work=target/bench-compare
+mkdir -p "$work"
+raw="$work/raw.txt"
+: > "$raw"
+
+echo "== building and installing the peers" >&2
+cargo build --release --quiet -p headshot --bin headshot --example bench_photos
+venv=target/bench-venv
+if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import autocrop' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check autocrop==2.0.0
+fi
+(cd tools/bench && npm ci --no-audit --no-fund --loglevel=error)
+bin=target/release/headshot
+
+echo "== photo sets" >&2
+# small: the bundled photos as they are (0.3-3 MP), four copies each; 12mp: the same enlarged
+# to 12 MP with grain; 24mp: one photo at 24 MP (memory).
+rm -rf "$work/sets/small"
+mkdir -p "$work/sets/small"
+for copy in 1 2 3 4; do
+    for f in examples/*.jpg examples/*.png; do
+        b="$(basename "$f")"
+        cp "$f" "$work/sets/small/${b%.*}-$copy.${b##*.}"
+    done
+done
+target/release/examples/bench_photos "$work/sets/12mp" 12 examples/*.jpg examples/*.png >/dev/null
+target/release/examples/bench_photos "$work/sets/24mp" 24 examples/biden.jpg >/dev/null
+
+# run NAME SET CORES CMD...: one timed run, appended to $raw as "name set cores wall_s peak_kb".
+run() {
+    local name="$1" set="$2" cores="$3"
+    shift 3
+    local pin=()
+    [ "$cores" = 1 ] && pin=(taskset -c 0)
+    rm -rf "$work/out"
+    /usr/bin/time -f "%e %M" -o "$work/time.txt" "${pin[@]}" env RAYON_NUM_THREADS="$cores" THREADS="$cores" \
+        UV_THREADPOOL_SIZE="$cores" OMP_NUM_THREADS="$cores" "$@" >"$work/last.log" 2>&1 ||
+        { echo "$name failed:" >&2; cat "$work/last.log" >&2; exit 1; }
+    read -r wall kb < "$work/time.txt"
+    echo "$name $set $cores $wall $kb" >> "$raw"
+}
+
+cores_all="$(nproc)"
+for set in small 12mp; do
+    photos=("$work/sets/$set"/*)
+    # The outputs the floor must make: those of a full studio run on this set.
+    "$bin" studio "$work/sets/$set" --out "$work/full-$set" >/dev/null
+    for cores in 1 "$cores_all"; do
+        for r in $(seq "$rounds"); do
+            echo "== $set, $cores core(s), round $r of $rounds" >&2
+            run autocrop "$set" "$cores" "$venv/bin/python" tools/bench/autocrop_batch.py "$work/out" "${photos[@]}"
+            run linkedin "$set" "$cores" "$bin" studio "$work/sets/$set" --uses linkedin --out "$work/out"
+            run floor "$set" "$cores" node tools/bench/floor_batch.mjs "$work/full-$set/report.json" "$work/out"
+            run studio "$set" "$cores" "$bin" studio "$work/sets/$set" --out "$work/out"
+            run analyze "$set" "$cores" "$bin" analyze --json "$work/sets/$set"
+        done
+    done
+done
+
+echo "== memory" >&2
+run studio-24mp 24mp 1 "$bin" studio "$work/sets/24mp" --out "$work/out"
+rm -rf "$work/sets/batch200"
+mkdir -p "$work/sets/batch200"
+small=("$work/sets/small"/*)
+for i in $(seq 0 199); do
+    f="${small[$((i % ${#small[@]}))]}"
+    b="$(basename "$f")"
+    ln -sf "$(realpath "$f")" "$work/sets/batch200/$i-$b"
+done
+mkdir -p "$work/sets/batch20"
+rm -f "$work/sets/batch20"/*
+for f in $(ls "$work/sets/batch200" | head -20); do ln -sf "$(realpath "$work/sets/batch200/$f")" "$work/sets/batch20/$f"; done
+run batch-20 batch20 "$cores_all" "$bin" studio "$work/sets/batch20" --uses linkedin,team-page --out "$work/out"
+run batch-200 batch200 "$cores_all" "$bin" studio "$work/sets/batch200" --uses linkedin,team-page --out "$work/out"
+
+python3 - "$raw" "$work/sets" <<'PY'
+import collections, os, statistics, sys
+raw, sets = sys.argv[1], sys.argv[2]
+runs = collections.defaultdict(list)
+for line in open(raw):
+    name, s, cores, wall, kb = line.split()
+    runs[(name, s, int(cores))].append((float(wall), int(kb)))
+count = {s: len(os.listdir(os.path.join(sets, s))) for s in os.listdir(sets)}
+def med(k): return statistics.median(w for w, _ in runs[k])
+def peak(k): return max(kb for _, kb in runs[k]) / 1024
+print(f"machine: {os.cpu_count()} cores, {os.uname().machine}; median of {len(runs[next(iter(runs))])} alternating runs; wall time includes start-up and model loading")
+print()
+print("| set | cores | tool | photos/s | peak MiB | ratio |")
+print("|---|---|---|---|---|---|")
+for s in ("small", "12mp"):
+    for cores in sorted({c for (_, s2, c) in runs if s2 == s}):
+        n = count[s]
+        for name, what in (("autocrop", "autocrop 2.0.0 (one 400x400 crop)"), ("linkedin", "headshot studio --uses linkedin"),
+                           ("floor", "libvips/sharp floor (same outputs)"), ("studio", "headshot studio (all uses)"),
+                           ("analyze", "headshot analyze")):
+            k = (name, s, cores)
+            if k not in runs: continue
+            ratio = ""
+            if name == "linkedin": ratio = f"{med(('autocrop', s, cores)) / med(k):.2f}x autocrop's speed"
+            if name == "studio": ratio = f"{med(k) / med(('floor', s, cores)):.2f}x the floor's time"
+            print(f"| {s} ({n} photos) | {cores} | {what} | {n / med(k):.2f} | {peak(k):.0f} | {ratio} |")
+print()
+for k, label in ((("studio-24mp", "24mp", 1), "studio, one 24 MP photo, all uses"),
+                 (("batch-20", "batch20", os.cpu_count()), "studio --uses linkedin,team-page, 20 photos"),
+                 (("batch-200", "batch200", os.cpu_count()), "studio --uses linkedin,team-page, 200 photos")):
+    if k in runs: print(f"peak memory, {label}: {peak(k):.0f} MiB ({med(k):.1f} s)")
+PY
