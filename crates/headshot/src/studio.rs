@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use headshot_core::export::{self, ExportError};
 use headshot_core::face::Face;
+use headshot_core::geometry::Point;
 use headshot_core::judge::{Fix, Status};
 use headshot_core::matte::PersonMatte;
 use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
@@ -110,30 +111,43 @@ fn settle_team_plan(
 ) -> CropPlan {
     let mut head = *head;
     let mut p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
-    for _ in 0..3 {
-        let Ok(faces) = headshot_vision::detect_faces(&render(&p), &analyzer.detect) else { return p };
+    // Each render is one measurement of where the detector sees the eyes, taken back to photo
+    // coordinates. Landmarks move by a pixel or so from one render to the next, so following the
+    // last measurement alone would chase that noise; the plan follows the mean of all of them.
+    let (mut sum_eye, mut sum_span, mut seen) = (Point::new(0.0, 0.0), 0.0, 0.0);
+    for _ in 0..SETTLE_ROUNDS {
+        let Ok(faces) = headshot_vision::detect_faces(&render(&p), &analyzer.detect) else { break };
         let planned = p.to_output(head.eye_mid);
         let Some(f) = faces
             .iter()
             .min_by(|x, y| x.landmarks.eye_mid().distance(planned).total_cmp(&y.landmarks.eye_mid().distance(planned)))
         else {
-            return p;
+            break;
         };
         if f.landmarks.eye_mid().distance(planned) > f.landmarks.inter_eye() {
-            return p;
+            break;
         }
         let (seen_share, e) = (f.landmarks.inter_eye() / p.out_h as f32, f.landmarks.eye_mid());
         let seen_eye = e.y / p.out_h as f32;
-        // Settled: within half a per cent of the size and a fifth of a per cent of the height.
-        if (seen_share / share - 1.0).abs() < 0.005 && (seen_eye - p.eye_line).abs() < 0.002 {
-            return p;
+        if (seen_share / share - 1.0).abs() < SIZE_TOLERANCE && (seen_eye - p.eye_line).abs() < EYE_TOLERANCE {
+            break;
         }
-        head.eye_mid = p.to_photo(e.x, e.y);
-        head.inter_eye = f.landmarks.inter_eye() / p.scale();
+        let eye = p.to_photo(e.x, e.y);
+        sum_eye = Point::new(sum_eye.x + eye.x, sum_eye.y + eye.y);
+        sum_span += f.landmarks.inter_eye() / p.scale();
+        seen += 1.0;
+        head.eye_mid = Point::new(sum_eye.x / seen, sum_eye.y / seen);
+        head.inter_eye = sum_span / seen;
         p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
     }
     p
 }
+
+/// Renders and re-detections allowed to settle one team output.
+const SETTLE_ROUNDS: usize = 5;
+/// Settled: within half a per cent of the size and a fifth of a per cent of the frame height.
+const SIZE_TOLERANCE: f32 = 0.005;
+const EYE_TOLERANCE: f32 = 0.002;
 
 /// Why one output could not be made.
 #[derive(Debug, thiserror::Error)]
