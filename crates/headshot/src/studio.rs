@@ -136,7 +136,7 @@ fn settle_team_plan(
         sum_eye = Point::new(sum_eye.x + eye.x, sum_eye.y + eye.y);
         sum_span += f.landmarks.inter_eye() / p.scale();
         seen += 1.0;
-        head.eye_mid = Point::new(sum_eye.x / seen, sum_eye.y / seen);
+        head.eye_mid = sum_eye.scaled(1.0 / seen);
         head.inter_eye = sum_span / seen;
         p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
     }
