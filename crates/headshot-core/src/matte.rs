@@ -94,51 +94,96 @@ pub fn guided_filter(guide: &RgbImage, matte: &PersonMatte, radius: u32, eps: f3
     if guide.width() as usize != w || guide.height() as usize != h || w == 0 || h == 0 {
         return matte.clone();
     }
-    let i: Vec<f32> = guide
-        .pixels()
-        .map(|p| (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0)
-        .collect();
-    let p = &matte.alpha;
     let r = radius as usize;
-    let mean_i = box_mean(&i, w, h, r);
-    let mean_p = box_mean(p, w, h, r);
-    let ii: Vec<f32> = i.iter().map(|v| v * v).collect();
-    let ip: Vec<f32> = i.iter().zip(p).map(|(a, b)| a * b).collect();
-    let mean_ii = box_mean(&ii, w, h, r);
-    let mean_ip = box_mean(&ip, w, h, r);
-    let mut a = vec![0f32; w * h];
-    let mut b = vec![0f32; w * h];
-    for k in 0..w * h {
-        let var = mean_ii[k] - mean_i[k] * mean_i[k];
-        let cov = mean_ip[k] - mean_i[k] * mean_p[k];
-        a[k] = cov / (var + eps);
-        b[k] = mean_p[k] - a[k] * mean_i[k];
-    }
-    let mean_a = box_mean(&a, w, h, r);
-    let mean_b = box_mean(&b, w, h, r);
-    let alpha = (0..w * h).map(|k| (mean_a[k] * i[k] + mean_b[k]).clamp(0.0, 1.0)).collect();
+    let luma =
+        |p: &image::Rgb<u8>| (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0;
+    // The four local means the filter needs, in one pass over interleaved planes: I, p, I*I, I*p.
+    let first: Vec<[f32; 4]> = guide
+        .pixels()
+        .zip(&matte.alpha)
+        .map(|(g, &p)| {
+            let i = luma(g);
+            [i, p, i * i, i * p]
+        })
+        .collect();
+    let means = box_means(&first, w, h, r);
+    // Per window: the linear model alpha = a I + b that best fits the coarse matte.
+    let ab: Vec<[f32; 2]> = means
+        .iter()
+        .map(|&[mi, mp, mii, mip]| {
+            let a = (mip - mi * mp) / (mii - mi * mi + eps);
+            [a, mp - a * mi]
+        })
+        .collect();
+    let mean_ab = box_means(&ab, w, h, r);
+    let alpha = first.iter().zip(&mean_ab).map(|(f, &[a, b])| (a * f[0] + b).clamp(0.0, 1.0)).collect();
     PersonMatte { width: matte.width, height: matte.height, alpha }
 }
 
-/// Mean over a (2r+1)^2 window, clipped at the borders, via a summed-area table.
+/// Mean over a (2r+1)^2 window, clipped at the borders.
 pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
-    let mut sat = vec![0f64; (w + 1) * (h + 1)];
-    for y in 0..h {
-        let mut row = 0f64;
-        for x in 0..w {
-            row += f64::from(v[y * w + x]);
-            sat[(y + 1) * (w + 1) + x + 1] = sat[y * (w + 1) + x + 1] + row;
-        }
+    let planes: Vec<[f32; 1]> = v.iter().map(|&x| [x]).collect();
+    box_means(&planes, w, h, r).into_iter().map(|[m]| m).collect()
+}
+
+/// Means over a (2r+1)^2 window, clipped at the borders, of `N` interleaved planes at once, by
+/// running sums: one sum per column slides down the image (a row added, a row dropped), and one
+/// sum slides along each row over those. Constant work per pixel whatever the radius, no table
+/// the size of the image, and memory read in order (a summed-area table of f64 was most of the
+/// cost of matte refinement through its size alone). Sums are f64, so no drift builds up.
+pub fn box_means<const N: usize>(v: &[[f32; N]], w: usize, h: usize, r: usize) -> Vec<[f32; N]> {
+    let mut out = vec![[0f32; N]; w * h];
+    if w == 0 || h == 0 || v.len() < w * h {
+        return out;
     }
-    let mut out = vec![0f32; w * h];
+    let mut col = vec![[0f64; N]; w];
+    let add_row = |col: &mut [[f64; N]], y: usize, sign: f64| {
+        for (c, p) in col.iter_mut().zip(&v[y * w..(y + 1) * w]) {
+            for k in 0..N {
+                c[k] += sign * f64::from(p[k]);
+            }
+        }
+    };
+    for y in 0..(r + 1).min(h) {
+        add_row(&mut col, y, 1.0);
+    }
+    // Window sizes along each axis, clipped at the borders.
+    let span = |i: usize, n: usize| ((i + r + 1).min(n) - i.saturating_sub(r)) as f64;
+    let inv_x: Vec<f64> = (0..w).map(|x| 1.0 / span(x, w)).collect();
     for y in 0..h {
-        let y0 = y.saturating_sub(r);
-        let y1 = (y + r + 1).min(h);
-        for x in 0..w {
-            let x0 = x.saturating_sub(r);
-            let x1 = (x + r + 1).min(w);
-            let s = sat[y1 * (w + 1) + x1] - sat[y0 * (w + 1) + x1] - sat[y1 * (w + 1) + x0] + sat[y0 * (w + 1) + x0];
-            out[y * w + x] = (s / ((y1 - y0) * (x1 - x0)) as f64) as f32;
+        if y > 0 {
+            if y + r < h {
+                add_row(&mut col, y + r, 1.0);
+            }
+            if y > r {
+                add_row(&mut col, y - r - 1, -1.0);
+            }
+        }
+        let inv_y = 1.0 / span(y, h);
+        let mut acc = [0f64; N];
+        for c in &col[..(r + 1).min(w)] {
+            for k in 0..N {
+                acc[k] += c[k];
+            }
+        }
+        let row = &mut out[y * w..(y + 1) * w];
+        for (x, o) in row.iter_mut().enumerate() {
+            if x > 0 {
+                if x + r < w {
+                    for k in 0..N {
+                        acc[k] += col[x + r][k];
+                    }
+                }
+                if x > r {
+                    for k in 0..N {
+                        acc[k] -= col[x - r - 1][k];
+                    }
+                }
+            }
+            let norm = inv_x[x] * inv_y;
+            for k in 0..N {
+                o[k] = (acc[k] * norm) as f32;
+            }
         }
     }
     out

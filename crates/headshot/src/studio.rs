@@ -116,31 +116,44 @@ fn settle_team_plan(
     // last measurement alone would chase that noise; the plan follows the mean of all of them.
     let (mut sum_eye, mut sum_span, mut seen) = (Point::new(0.0, 0.0), 0.0, 0.0);
     for _ in 0..SETTLE_ROUNDS {
-        let Ok(faces) = headshot_vision::detect_faces(&render(&p), &analyzer.detect) else { break };
         let planned = p.to_output(head.eye_mid);
-        let Some(f) = faces
-            .iter()
-            .min_by(|x, y| x.landmarks.eye_mid().distance(planned).total_cmp(&y.landmarks.eye_mid().distance(planned)))
-        else {
-            break;
-        };
-        if f.landmarks.eye_mid().distance(planned) > f.landmarks.inter_eye() {
-            break;
-        }
-        let (seen_share, e) = (f.landmarks.inter_eye() / p.out_h as f32, f.landmarks.eye_mid());
-        let seen_eye = e.y / p.out_h as f32;
+        let Some((e, span)) = read_eyes(&render(&p), analyzer, planned) else { break };
+        let (seen_share, seen_eye) = (span / p.out_h as f32, e.y / p.out_h as f32);
         if (seen_share / share - 1.0).abs() < SIZE_TOLERANCE && (seen_eye - p.eye_line).abs() < EYE_TOLERANCE {
             break;
         }
         let eye = p.to_photo(e.x, e.y);
         sum_eye = Point::new(sum_eye.x + eye.x, sum_eye.y + eye.y);
-        sum_span += f.landmarks.inter_eye() / p.scale();
+        sum_span += span / p.scale();
         seen += 1.0;
         head.eye_mid = sum_eye.scaled(1.0 / seen);
         head.inter_eye = sum_span / seen;
         p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
     }
     p
+}
+
+/// Where a detector sees the eyes of the face nearest `near` in `img`: the eye midpoint and the
+/// inter-eye distance, in `img`'s pixels; `None` if no face has its eyes within an inter-eye
+/// distance of `near`. Read on the image and on its mirror image and averaged: one reading moves
+/// by a pixel or so from one render to the next, and the mirror's reading errs on its own, so
+/// their mean is the steadier measure (a team page shows differences of 2 %).
+pub fn read_eyes(img: &RgbImage, analyzer: &Analyzer, near: Point) -> Option<(Point, f32)> {
+    let nearest = |img: &RgbImage, near: Point| {
+        let faces = headshot_vision::detect_faces(img, &analyzer.detect).ok()?;
+        faces
+            .into_iter()
+            .min_by(|x, y| x.landmarks.eye_mid().distance(near).total_cmp(&y.landmarks.eye_mid().distance(near)))
+            .filter(|f| f.landmarks.eye_mid().distance(near) <= f.landmarks.inter_eye())
+    };
+    let direct = nearest(img, near)?.landmarks;
+    let w = img.width() as f32;
+    let flipped = image::imageops::flip_horizontal(img);
+    let Some(mirror) = nearest(&flipped, Point::new(w - near.x, near.y)).map(|f| f.landmarks.mirrored(w)) else {
+        return Some((direct.eye_mid(), direct.inter_eye()));
+    };
+    let (a, b) = (direct.eye_mid(), mirror.eye_mid());
+    Some((Point::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0), (direct.inter_eye() + mirror.inter_eye()) / 2.0))
 }
 
 /// Renders and re-detections allowed to settle one team output.
