@@ -74,6 +74,11 @@ impl Team {
     /// The team's common size per use: the median of what each person's own plan would give, so
     /// one unusual photo does not set everyone's size; raised to the tightest size any photo
     /// can give, so no one is framed tighter than the rest because their photo lacked room.
+    ///
+    /// "Can give" keeps room to spare: settling re-measures each face on its render, which moves
+    /// the inter-eye distance by a few per cent, and a photo that only just had room for the
+    /// analysed head would then be tightened and that person come out larger than the rest
+    /// (grace_hopper.jpg, whose photo ends close below the chin, came out 1.7 % larger).
     pub fn from_heads(heads: &[(Head, u32, u32)], catalogue: &Catalogue, canvas: Canvas) -> Team {
         let mut inter_eye_share = HashMap::new();
         for u in &catalogue.uses {
@@ -84,9 +89,10 @@ impl Team {
             shares.sort_by(f32::total_cmp);
             let mut share = shares[shares.len() / 2];
             for (h, w, hh) in heads {
-                let p = plan::plan(h, u, *w, *hh, canvas, Some(share));
+                let roomy = Head { inter_eye: h.inter_eye * (1.0 + SETTLE_ROOM), ..*h };
+                let p = plan::plan(&roomy, u, *w, *hh, canvas, Some(share));
                 if p.fit == Fit::Tightened || p.fit == Fit::Shifted {
-                    share = share.max(h.inter_eye / p.height);
+                    share = share.max(roomy.inter_eye / p.height);
                 }
             }
             inter_eye_share.insert(u.name.clone(), share);
@@ -156,6 +162,9 @@ pub fn read_eyes(img: &RgbImage, analyzer: &Analyzer, near: Point) -> Option<(Po
     Some((Point::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0), (direct.inter_eye() + mirror.inter_eye()) / 2.0))
 }
 
+/// The room a team member's photo keeps beyond the team's size, for settling to move in: a
+/// face re-measured on its render differs from the analysed one by up to a few per cent.
+const SETTLE_ROOM: f32 = 0.05;
 /// Renders and re-detections allowed to settle one team output.
 const SETTLE_ROUNDS: usize = 5;
 /// Settled: within half a per cent of the size and a fifth of a per cent of the frame height.
@@ -659,5 +668,34 @@ mod tests {
         let groups = same_render_groups(&jobs);
         assert_eq!(groups[0], RenderGroup { leader: 1, members: vec![0, 1, 5] });
         assert_eq!(groups.len(), 4, "{groups:?}");
+    }
+
+    /// A team of two where one photo ends close below the chin (room for 90 % of the planned
+    /// frame): the team's size is raised until that photo has room to spare, so a head
+    /// re-measured a few per cent larger on settling is still framed at the team's size rather
+    /// than tightened.
+    #[test]
+    fn the_team_size_leaves_room_in_every_photo() {
+        let mut cat = Catalogue::built_in();
+        cat.select(&["team-page".into()]);
+        let u = &cat.uses[0];
+        let head = |eye_y: f32| Head {
+            eye_mid: Point::new(500.0, eye_y),
+            inter_eye: 60.0,
+            eye_to_chin: 90.0,
+            eye_to_top: 110.0,
+            roll_deg: 0.0,
+            top_from_matte: true,
+        };
+        let (roomy, cramped) = ((head(300.0), 1000, 1400), (head(300.0), 1000, 580));
+        let team = Team::from_heads(&[roomy, cramped], &cat, Canvas::Extendable);
+        let share = team.inter_eye_share["team-page"];
+        let alone = Team::from_heads(&[roomy, roomy], &cat, Canvas::Extendable).inter_eye_share["team-page"];
+        assert!(share > alone, "the cramped photo raises the team's size: {share} vs {alone}");
+        for grown in [1.0, 1.04] {
+            let h = Head { inter_eye: 60.0 * grown, ..cramped.0 };
+            let p = plan::plan(&h, u, cramped.1, cramped.2, Canvas::Extendable, Some(share));
+            assert!(p.fit != Fit::Tightened && p.fit != Fit::Shifted, "{grown}: {p:?}");
+        }
     }
 }

@@ -401,10 +401,9 @@ fn team_mode_frames_everyone_alike() {
     );
     assert!(range(&eyes) < 0.02, "eye lines {eyes:?} (shares of the frame height)");
     // Landmarks re-detected on a re-rendered face move by about 1 % between renders; the team
-    // is settled on the mean of several renders. Measured: 2.3 % (0.1321 / 0.1302 / 0.1332),
-    // above the issue's 2 %: grace_hopper.jpg ends too close below her chin for the team's head
-    // size, so her frame is tightened and she comes out 1.7 % larger (see issue 6).
-    assert!(spread(&spans) < 0.03, "inter-eye distances {spans:?}");
+    // is settled on the mean of several renders, with room kept in every photo for settling to
+    // move in. Measured: 0.8 % (0.1379 / 0.1368 / 0.1369).
+    assert!(spread(&spans) < 0.02, "inter-eye distances {spans:?}");
     assert!(spread(&spans) < 0.5 * spread(&solo_spans), "team {spans:?} vs alone {solo_spans:?}");
 }
 
