@@ -602,18 +602,17 @@ fn defocus(frame: &RgbImage, alpha: &[f32], inside: &[f32]) -> RgbImage {
     let short = w.min(h);
     let weight: Vec<f32> = alpha.iter().zip(inside).map(|(a, i)| (1.0 - a).clamp(0.0, 1.0) * i + 1e-4).collect();
     let blur = |r: usize| -> Vec<[f32; 3]> {
-        let mut num: [Vec<f32>; 3] = std::array::from_fn(|c| {
-            frame.pixels().zip(&weight).map(|(p, wt)| f32::from(p[c]) * wt).collect::<Vec<f32>>()
-        });
-        let mut den = weight.clone();
+        // The weighted colour and the weight, interleaved, so each pass is one sweep.
+        let mut planes: Vec<[f32; 4]> = frame
+            .pixels()
+            .zip(&weight)
+            .map(|(p, &wt)| [f32::from(p[0]) * wt, f32::from(p[1]) * wt, f32::from(p[2]) * wt, wt])
+            .collect();
         // Three box passes approximate a Gaussian.
         for _ in 0..3 {
-            for v in num.iter_mut() {
-                *v = box_mean(v, w, h, r);
-            }
-            den = box_mean(&den, w, h, r);
+            planes = box_means(&planes, w, h, r);
         }
-        (0..w * h).map(|k| std::array::from_fn(|c| num[c][k] / den[k].max(1e-6))).collect()
+        planes.iter().map(|m| std::array::from_fn(|c| m[c] / m[3].max(1e-6))).collect()
     };
     let near = blur((short / 120).max(1));
     let far = blur((short / 30).max(2));

@@ -159,7 +159,7 @@ pub fn read_eyes(img: &RgbImage, analyzer: &Analyzer, near: Point) -> Option<(Po
         return Some((direct.eye_mid(), direct.inter_eye()));
     };
     let (a, b) = (direct.eye_mid(), mirror.eye_mid());
-    Some((Point::new((a.x + b.x) / 2.0, (a.y + b.y) / 2.0), (direct.inter_eye() + mirror.inter_eye()) / 2.0))
+    Some((a.midpoint(b), (direct.inter_eye() + mirror.inter_eye()) / 2.0))
 }
 
 /// The room a team member's photo keeps beyond the team's size, for settling to move in: a
