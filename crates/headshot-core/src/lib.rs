@@ -5,8 +5,10 @@
 //! catalogue of platforms. Coordinates are pixels of the oriented photo unless a doc says
 //! otherwise.
 
+pub mod background;
 pub mod export;
 pub mod face;
+pub mod gaze;
 pub mod geometry;
 pub mod judge;
 pub mod matte;

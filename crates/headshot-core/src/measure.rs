@@ -1,5 +1,6 @@
 //! Measurements: numbers read off the analysis copy, the faces and the person matte. Each is
-//! documented with its unit; the judgement (`judge`) turns them into classes.
+//! documented with its unit; the judgement (`judge`) turns them into classes. (The background's
+//! measures have a room of their own, `background`.)
 
 use image::RgbImage;
 use serde::Serialize;
@@ -20,6 +21,12 @@ pub struct FramingMeasures {
     /// from the chin in face-box heights: ~0.7 shoulders, ~1.8 chest, ~3.3 waist, ~5.5 knees,
     /// ~7.5 feet.
     pub body_below_chin: f32,
+    /// The same reach in head heights, the unit the labelling rule in the framing docs speaks in
+    /// (a headshot's frame ends within about one head height below the chin, at the upper
+    /// chest). A head is taken as twice its eye-line-to-chin distance (the eyes sit half way
+    /// down an adult head), the chin from the face mesh: unlike the crown, neither moves with
+    /// the hair.
+    pub below_chin_heads: f32,
     /// Whether the person runs into the bottom edge of the frame (cut by it).
     pub cut_by_bottom: bool,
     /// Share of the frame the person covers (matte mean), 0..1.
@@ -39,8 +46,8 @@ pub fn framing(width: u32, height: u32, primary: &Face, matte: &PersonMatte) -> 
     let (w, h) = (width as f32, height as f32);
     let b = primary.bbox;
     let face_h = b.h.max(1.0);
-    // YuNet's box ends at about the chin.
-    let chin = b.bottom();
+    // YuNet's box ends at about the chin; the mesh finds the chin itself.
+    let chin = primary.details.as_ref().map_or(b.bottom(), |d| d.chin.y);
 
     // The lowest row of the person below the face, in the face's column band widened to the
     // shoulders (a neighbour's body at the side must not count).
@@ -61,88 +68,21 @@ pub fn framing(width: u32, height: u32, primary: &Face, matte: &PersonMatte) -> 
 
     let head_top = matte.head_top(b.x + b.w * 0.2, b.right() - b.w * 0.2, b.y + b.h * 0.3);
     let hair_above_box = head_top.map_or(0.0, |t| ((b.y - t) / face_h).max(0.0));
+    let head = (2.0 * (chin - primary.landmarks.eye_mid().y)).max(0.5 * face_h);
+    let below_chin_heads = (lowest - chin).max(0.0) / head;
     let head_cut_at_top = head_top.is_some_and(|t| t <= 1.0) || b.y <= 1.0;
 
     FramingMeasures {
         face_height_ratio: b.h / h,
         face_area_share: (b.w * b.h / (w * h)).clamp(0.0, 1.0),
         body_below_chin,
+        below_chin_heads,
         cut_by_bottom: touching_bottom,
         person_coverage: matte.coverage(),
         off_centre: ((b.center().x - w * 0.5) / w).abs(),
         hair_above_box,
         head_cut_at_top,
     }
-}
-
-/// How busy the background is, after ISO/IEC 29794-5's background uniformity (OFIQ): gradient
-/// energy over background pixels only, plus how spread its colours are.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct BackgroundMeasures {
-    /// 0 (flat) .. 1 (very busy): the combined score the judgement thresholds.
-    pub busyness: f32,
-    /// Mean Sobel gradient magnitude over background pixels, luminance in 0..1 units per pixel,
-    /// at a normalised 512 px long side.
-    pub gradient: f32,
-    /// Standard deviation of background colour (mean over R, G, B), 0..1.
-    pub colour_spread: f32,
-    /// Share of the frame that is background, 0..1.
-    pub share: f32,
-}
-
-/// Measures the background of `img` where `matte` says there is no person. Both are at the
-/// same resolution.
-pub fn background(img: &RgbImage, matte: &PersonMatte) -> BackgroundMeasures {
-    // Work at a fixed 512 px long side so the gradient means the same at any photo size.
-    let (w, h) = img.dimensions();
-    let s = (512.0 / w.max(h) as f32).min(1.0);
-    let (sw, sh) = (((w as f32 * s).round() as u32).max(3), ((h as f32 * s).round() as u32).max(3));
-    let small = crate::resize::resize_rgb(img, sw, sh);
-    let mask_small = crate::resize::resize_gray(&matte.to_gray(), sw, sh);
-    // Grow the person by a few pixels so the subject's own outline does not count as clutter.
-    let person: Vec<f32> = mask_small.as_raw().iter().map(|&v| f32::from(v) / 255.0).collect();
-    let grown = crate::matte::box_mean(&person, sw as usize, sh as usize, 4);
-
-    let lum: Vec<f32> = small
-        .pixels()
-        .map(|p| (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0)
-        .collect();
-    let (wu, hu) = (sw as usize, sh as usize);
-    let (mut gsum, mut n) = (0f64, 0f64);
-    let mut csum = [0f64; 3];
-    let mut csq = [0f64; 3];
-    for y in 1..hu - 1 {
-        for x in 1..wu - 1 {
-            let k = y * wu + x;
-            if grown[k] > 0.02 {
-                continue;
-            }
-            let l = |dx: isize, dy: isize| lum[(y as isize + dy) as usize * wu + (x as isize + dx) as usize];
-            let gx = (l(1, -1) + 2.0 * l(1, 0) + l(1, 1)) - (l(-1, -1) + 2.0 * l(-1, 0) + l(-1, 1));
-            let gy = (l(-1, 1) + 2.0 * l(0, 1) + l(1, 1)) - (l(-1, -1) + 2.0 * l(0, -1) + l(1, -1));
-            gsum += f64::from((gx * gx + gy * gy).sqrt() / 8.0);
-            let p = small.get_pixel(x as u32, y as u32);
-            for c in 0..3 {
-                let v = f64::from(p[c]) / 255.0;
-                csum[c] += v;
-                csq[c] += v * v;
-            }
-            n += 1.0;
-        }
-    }
-    let total = ((wu - 2) * (hu - 2)) as f64;
-    if n < 50.0 {
-        // Almost no background: nothing to be busy.
-        return BackgroundMeasures { share: (n / total) as f32, ..Default::default() };
-    }
-    let gradient = (gsum / n) as f32;
-    let colour_spread =
-        ((0..3).map(|c| (csq[c] / n - (csum[c] / n).powi(2)).max(0.0).sqrt()).sum::<f64>() / 3.0) as f32;
-    // Both terms map to ~1 for cluttered scenes: gradient 0.03 (per-pixel luminance step at
-    // 512 px) and colour spread 0.2 were the medians of the photos labelled busy in
-    // ../shared/photos; studio walls sit well under half of each.
-    let busyness = (0.7 * (gradient / 0.03) + 0.3 * (colour_spread / 0.2)).min(2.0) / 2.0;
-    BackgroundMeasures { busyness, gradient, colour_spread, share: (n / total) as f32 }
 }
 
 /// Light on the primary face.
@@ -233,18 +173,6 @@ mod tests {
             },
             ..Face::default()
         }
-    }
-
-    #[test]
-    fn flat_background_is_not_busy_and_noise_is() {
-        let matte = PersonMatte::new(200, 200);
-        let flat = RgbImage::from_pixel(200, 200, image::Rgb([120, 130, 140]));
-        assert!(background(&flat, &matte).busyness < 0.05);
-        let noisy = RgbImage::from_fn(200, 200, |x, y| {
-            let v = ((x * 7919 + y * 104_729) % 251) as u8;
-            image::Rgb([v, v.wrapping_mul(3), 255 - v])
-        });
-        assert!(background(&noisy, &matte).busyness > 0.8);
     }
 
     #[test]

@@ -323,14 +323,14 @@ mod tests {
 
     #[test]
     fn empty_bytes_are_a_decode_error() {
-        let e = Photo::decode(Path::new("x.jpg"), &[], &Limits::default()).unwrap_err();
+        let e = Photo::decode(Path::new("x.jpg"), &[], &Limits::default()).expect_err("an error");
         assert_eq!(e.kind, PhotoErrorKind::Decode);
         assert!(e.to_string().starts_with("x.jpg:"));
     }
 
     #[test]
     fn text_is_unsupported() {
-        let e = Photo::decode(Path::new("notes.jpg"), b"hello, not a photo", &Limits::default()).unwrap_err();
+        let e = Photo::decode(Path::new("notes.jpg"), b"hello, not a photo", &Limits::default()).expect_err("an error");
         assert_eq!(e.kind, PhotoErrorKind::Unsupported);
     }
 }

@@ -9,13 +9,9 @@ use serde::Serialize;
 
 use crate::face::Face;
 use crate::geometry::Point;
+use crate::judge::needs_straightening;
 use crate::uses::{Use, UseKind};
 
-/// Tilt of the eye line beyond which the crop is turned to straighten it (framing.md: ~2 degrees).
-pub const STRAIGHTEN_ABOVE_DEG: f32 = 2.0;
-/// The largest turn the planner makes; beyond it the head is tilted on purpose, or the
-/// landmarks are unsure.
-pub const MAX_STRAIGHTEN_DEG: f32 = 25.0;
 /// When the photo lacks room and the background is kept, the frame may tighten to this share of
 /// its planned height before the subject is moved off the planned eye line instead.
 const MIN_TIGHTEN: f32 = 0.7;
@@ -228,11 +224,8 @@ pub fn plan(
 ) -> CropPlan {
     let comp = Composition::for_use(u);
     let aspect = u.aspect();
-    let angle_deg = if head.roll_deg.abs() > STRAIGHTEN_ABOVE_DEG && head.roll_deg.abs() <= MAX_STRAIGHTEN_DEG {
-        head.roll_deg
-    } else {
-        0.0
-    };
+    // The same test the verdict's "straighten" fix is given by.
+    let angle_deg = if needs_straightening(head.roll_deg) { head.roll_deg } else { 0.0 };
 
     let mut height = match inter_eye_share {
         Some(share) if share > 0.0 => head.inter_eye / share,

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-use crate::face::{Face, Pose};
+use crate::face::{EyeReading, EyesReading, Face, Pose};
 use crate::geometry::Rect;
-use crate::judge::{Framing, Gaze, Judgement, Scene, Status, Verdict};
+use crate::judge::{self, Framing, Gaze, Judgement, Scene, Status, Verdict};
 use crate::measure::{FramingMeasures, LightingMeasures};
 use crate::photo::{PhotoError, PhotoErrorKind};
 
@@ -45,9 +45,24 @@ pub struct FaceReport {
     /// Eye opening / eye-to-chin distance.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub eye_openness: Option<f32>,
-    /// Iris offset from the eye centre, share of the eye width (> 0 towards the viewer's right).
+    /// Where the eyes look, from the irises and the head pose.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub iris_offset: Option<f32>,
+    pub gaze: Option<GazeReport>,
+    /// The face mesh's confidence that this is a human face, 0..1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub presence: Option<f32>,
+    /// The eyes as the iris model read them (corners, lids, iris centre and radius).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eyes: Option<EyesReading>,
+}
+
+/// One face's gaze: degrees off the camera axis (yaw > 0 towards the viewer's right, pitch > 0
+/// upwards) and the judgement of whether it meets the viewer's eyes.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct GazeReport {
+    pub yaw_deg: f32,
+    pub pitch_deg: f32,
+    pub at_camera: bool,
 }
 
 impl FaceReport {
@@ -69,24 +84,56 @@ impl FaceReport {
                 pitch_deg: r1(d.pose.pitch_deg),
                 roll_deg: r1(d.pose.roll_deg),
             }),
-            eyes_open: d.map(|d| d.eyes_open),
+            eyes_open: d.map(judge::eyes_open),
             sharpness: d.map(|d| r3(d.sharpness)),
             prominence: r3(f.prominence),
             eye_openness: d.map(|d| r3(d.eye_openness)),
-            iris_offset: d.map(|d| r3(d.iris_offset)),
+            gaze: d.and_then(|d| {
+                d.gaze.map(|g| GazeReport {
+                    yaw_deg: r1(g.yaw_deg),
+                    pitch_deg: r1(g.pitch_deg),
+                    at_camera: judge::at_camera(d),
+                })
+            }),
+            presence: d.map(|d| r3(d.mesh_presence)),
+            eyes: d.and_then(|d| d.eyes).map(|e| {
+                let p = |q: crate::Point| crate::Point::new(r1(q.x), r1(q.y));
+                let eye = |e: EyeReading| EyeReading {
+                    viewer_left: p(e.viewer_left),
+                    viewer_right: p(e.viewer_right),
+                    upper_lid: p(e.upper_lid),
+                    lower_lid: p(e.lower_lid),
+                    iris: p(e.iris),
+                    iris_radius: r1(e.iris_radius),
+                };
+                EyesReading { right: eye(e.right), left: eye(e.left) }
+            }),
         }
     }
 }
 
+/// The background: the judgement (`plain`) and the measures behind it (see `background`).
 #[derive(Debug, Clone, Serialize)]
 pub struct BackgroundReport {
     pub plain: bool,
-    /// 0 (flat) .. 1 (busy).
+    /// 0 (one surface) .. 1 (busy).
     pub busyness: f32,
-    /// Mean Sobel gradient over background pixels (luminance 0..1 per pixel at 512 px).
+    /// Share of the background covered by things that stand out from its smooth surface, 0..1.
+    pub content: f32,
+    /// The same for colour alone, 0..1.
+    pub colour_content: f32,
+    /// Share of the background with detail finer than a slow swell of light, 0..1.
+    pub detail: f32,
+    /// What is left of the luminance once the smooth fall-off of light is taken away, 0..1 (RMS).
+    pub structure: f32,
+    /// The same for colour (red-green and yellow-blue), 0..1 (RMS).
+    pub colour_structure: f32,
+    /// Share of background pixels on a strong edge at thumbnail size, 0..1.
+    pub edges: f32,
+    /// Mean luminance step between neighbouring background pixels at thumbnail size.
     pub gradient: f32,
-    /// Background colour standard deviation, 0..1.
-    pub colour_spread: f32,
+    /// Faces seen behind the subject.
+    pub faces: usize,
     /// Share of the frame that is background, 0..1.
     pub share: f32,
 }
@@ -171,13 +218,19 @@ impl Report {
             background: BackgroundReport {
                 plain: judgement.plain,
                 busyness: r3(bg.busyness),
-                gradient: r3(bg.gradient * 1000.0) / 1000.0,
-                colour_spread: r3(bg.colour_spread),
+                content: r3(bg.content),
+                colour_content: r3(bg.colour_content),
+                detail: r3(bg.detail),
+                structure: r3(bg.structure),
+                colour_structure: r3(bg.colour_structure),
+                edges: r3(bg.edges),
+                gradient: r3(bg.gradient),
+                faces: bg.faces,
                 share: r3(bg.share),
             },
-            lighting: LightingReport { even: judgement.even, measures: scene.lighting },
+            lighting: LightingReport { even: judgement.even, measures: scene.lighting() },
             verdicts: judgement.verdicts.clone(),
-            framing_measures: scene.framing,
+            framing_measures: scene.framing(),
             exif_orientation,
             icc_converted,
             outputs: Vec::new(),

@@ -170,7 +170,7 @@ mod tests {
 
     #[test]
     fn bad_catalogue_is_a_clear_error() {
-        let e = Catalogue::parse("mine.toml", "[[use]]\nname = 'x'\n").unwrap_err();
+        let e = Catalogue::parse("mine.toml", "[[use]]\nname = 'x'\n").expect_err("an error");
         assert!(e.to_string().starts_with("mine.toml: not a valid catalogue"), "{e}");
     }
 }

@@ -3,7 +3,7 @@
 
 use image::{Rgb, RgbImage};
 
-use crate::geometry::Point;
+use crate::geometry::{Point, Rect};
 
 /// A square window of a photo, `side` pixels wide, centred on `center` and turned by `angle_deg`
 /// (clockwise as seen), sampled into an `out` x `out` image.
@@ -25,12 +25,36 @@ impl SquareWindow {
         Point::new(self.center.x + u * cos - v * sin, self.center.y + u * sin + v * cos)
     }
 
-    /// Samples the window from `img` (bilinear; outside the photo reads as black).
+    /// Samples the window from `img` (outside the photo reads as black). A window much larger
+    /// than its output is first shrunk with a proper filter (Lanczos, over the window's bounding
+    /// box) to about the output's pixel size, then turned bilinearly: bilinear sampling alone
+    /// would skip most source pixels and alias lashes, hair and skin texture into noise the
+    /// models then read.
     pub fn sample(&self, img: &RgbImage) -> RgbImage {
+        let k = self.out as f32 / self.side.max(1e-3);
+        if k < 0.5 {
+            let r = self.side * std::f32::consts::FRAC_1_SQRT_2 + 2.0 / k;
+            let bounds = Rect::new(self.center.x - r, self.center.y - r, 2.0 * r, 2.0 * r).intersect(&Rect::new(
+                0.0,
+                0.0,
+                img.width() as f32,
+                img.height() as f32,
+            ));
+            if bounds.w >= 1.0 && bounds.h >= 1.0 {
+                let (iw, ih) = (((bounds.w * k).ceil() as u32).max(1), ((bounds.h * k).ceil() as u32).max(1));
+                let small = crate::resize::resize_rgb_crop(img, bounds, iw, ih);
+                let (sx, sy) = (iw as f32 / bounds.w, ih as f32 / bounds.h);
+                return self
+                    .sample_with(|p| bilinear(&small, (p.x - bounds.x) * sx - 0.5, (p.y - bounds.y) * sy - 0.5));
+            }
+        }
+        self.sample_with(|p| bilinear(img, p.x - 0.5, p.y - 0.5))
+    }
+
+    fn sample_with(&self, at: impl Fn(Point) -> Rgb<u8>) -> RgbImage {
         let mut out = RgbImage::new(self.out, self.out);
         for (x, y, px) in out.enumerate_pixels_mut() {
-            let p = self.to_photo(Point::new(x as f32 + 0.5, y as f32 + 0.5));
-            *px = bilinear(img, p.x - 0.5, p.y - 0.5);
+            *px = at(self.to_photo(Point::new(x as f32 + 0.5, y as f32 + 0.5)));
         }
         out
     }

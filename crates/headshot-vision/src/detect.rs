@@ -23,6 +23,11 @@ pub struct DetectOptions {
     /// faces that a person would still call a face, and is what the reference test runs OpenCV
     /// with.
     pub score_threshold: f32,
+    /// Minimum score for a faint face (0..1): a face too defocused, small or hidden to be anyone's
+    /// subject, but still a face a viewer sees behind the subject (a crowd in bokeh). At 0.35
+    /// YuNet finds the blurred onlookers of the press photos in `../shared/photos` (scores
+    /// 0.39-0.59) and nothing on their plain backdrops (whose best spurious score is under 0.2).
+    pub faint_threshold: f32,
     /// Overlap above which the weaker of two boxes is dropped (OpenCV's default 0.3).
     pub nms_iou: f32,
     /// Search again in tiles when the largest face is shorter than this many pixels of the
@@ -33,15 +38,22 @@ pub struct DetectOptions {
 
 impl Default for DetectOptions {
     fn default() -> Self {
-        Self { score_threshold: 0.6, nms_iou: 0.3, retry_below_px: 48.0 }
+        Self { score_threshold: 0.6, faint_threshold: 0.35, nms_iou: 0.3, retry_below_px: 48.0 }
     }
 }
 
-/// Finds every face in `img`. Coordinates are pixels of `img`.
+/// Finds every face in `img` scoring at least `opts.score_threshold`. Coordinates are pixels of
+/// `img`.
 pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>, VisionError> {
+    Ok(detect_faces_and_faint(img, opts)?.0)
+}
+
+/// Finds every face in `img`: those scoring at least `opts.score_threshold`, and apart from them
+/// the faint ones (at least `opts.faint_threshold`), each list strongest first.
+pub fn detect_faces_and_faint(img: &RgbImage, opts: &DetectOptions) -> Result<(Vec<Face>, Vec<Face>), VisionError> {
     let (w, h) = img.dimensions();
     if w == 0 || h == 0 {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     }
     let side = DETECTOR_SIDE as f32;
     // Small images are enlarged at most twice: YuNet finds faces from ~10 px up, and blowing a
@@ -49,14 +61,16 @@ pub fn detect_faces(img: &RgbImage, opts: &DetectOptions) -> Result<Vec<Face>, V
     let scale = (side / w.max(h) as f32).min(MAX_UPSCALE);
     let mut faces = run_window(img, Rect::new(0.0, 0.0, w as f32, h as f32), scale, opts)?;
 
-    let largest = faces.iter().map(|f| f.bbox.h * scale).fold(0.0, f32::max);
+    let largest =
+        faces.iter().filter(|f| f.score >= opts.score_threshold).map(|f| f.bbox.h * scale).fold(0.0, f32::max);
     // Tiles at the image's own resolution only help when the image is larger than the 640 view.
     if largest < opts.retry_below_px && scale < 0.9 {
         for tile in tiles(w, h, DETECTOR_SIDE as u32) {
             faces.extend(run_window(img, tile, 1.0, opts)?);
         }
     }
-    Ok(non_max_suppression(faces, opts.nms_iou))
+    let all = non_max_suppression(faces, opts.nms_iou);
+    Ok(all.into_iter().partition(|f| f.score >= opts.score_threshold))
 }
 
 /// The 640x640 windows, overlapping by a quarter, that cover a `w` x `h` image.
@@ -110,7 +124,10 @@ fn run_window(img: &RgbImage, window: Rect, scale: f32, opts: &DetectOptions) ->
         let s = stride as f32;
         for (idx, (c, o)) in cls.iter().zip(&obj).enumerate() {
             let score = (c.clamp(0.0, 1.0) * o.clamp(0.0, 1.0)).sqrt();
-            if score < opts.score_threshold || bbox.len() < idx * 4 + 4 || kps.len() < idx * 10 + 10 {
+            if score < opts.faint_threshold.min(opts.score_threshold)
+                || bbox.len() < idx * 4 + 4
+                || kps.len() < idx * 10 + 10
+            {
                 continue;
             }
             let (row, col) = ((idx / cols) as f32, (idx % cols) as f32);

@@ -1,12 +1,13 @@
-//! Face details from the MediaPipe face mesh: head pose, eyes open, where the irises look, and
-//! the face's sharpness.
+//! Face details from the MediaPipe face mesh: head pose, the eye opening, and the face's
+//! sharpness (the eyes' gaze comes from the iris model, `iris`).
 //!
 //! The mesh reads a 192x192 crop 1.5x the face box, turned so the eyes are level (how MediaPipe
 //! itself feeds it), and gives 468 points (x, y in crop pixels, z depth on the same scale,
 //! smaller = nearer the camera).
 
 use headshot_core::Point;
-use headshot_core::face::{Face, FaceDetails, Pose};
+use headshot_core::face::{EyesReading, Face, FaceDetails, Pose};
+use headshot_core::gaze;
 use headshot_core::sharpness::face_sharpness;
 use headshot_core::warp::SquareWindow;
 use image::RgbImage;
@@ -16,7 +17,7 @@ use crate::models::{MESH_SIDE, face_mesh};
 use crate::runtime::{VisionError, output_f32};
 
 /// Mesh indices used here (MediaPipe's canonical face topology). "Right" is the subject's right.
-mod idx {
+pub(crate) mod idx {
     pub const FOREHEAD: usize = 10;
     pub const CHIN: usize = 152;
     pub const RIGHT_EYE_OUTER: usize = 33;
@@ -28,11 +29,6 @@ mod idx {
     pub const LEFT_EYE_UPPER: usize = 386;
     pub const LEFT_EYE_LOWER: usize = 374;
 }
-
-/// Eye opening / (eye midpoint to chin) below which an eye counts as closed. OFIQ
-/// (ISO/IEC 29794-5) uses about 0.02 with its own landmarks; the mesh's lid points sit on the
-/// lash line, so an open eye reads ~0.04-0.07 and a closed one ~0.01.
-pub const EYES_OPEN_MIN: f32 = 0.025;
 
 /// A 3-D mesh point in crop pixels.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -51,8 +47,6 @@ pub struct FaceMesh {
     pub window: SquareWindow,
     /// The mesh's confidence that the crop holds a face, 0..1.
     pub presence: f32,
-    /// The crop itself (192x192 RGB), kept for the iris reading.
-    pub crop: RgbImage,
 }
 
 impl FaceMesh {
@@ -71,22 +65,27 @@ pub fn mesh_face(
     face: &Face,
 ) -> Result<FaceMesh, VisionError> {
     let model = face_mesh()?;
-    let lm = &face.landmarks;
+    let (window, crop) = face_crop(photo, analysis, analysis_scale, face);
+    let (points, presence) = run_mesh(model, &crop)?;
+    // The mesh model is not exactly mirror-symmetric; averaging it with its reading of the
+    // mirrored crop makes yaw change sign, and pitch stay, when the photo is mirrored.
+    let (mirrored, _) = run_mesh(model, &image::imageops::flip_horizontal(&crop))?;
+    Ok(FaceMesh { points, mirrored, window, presence })
+}
+
+/// The aligned crop the mesh reads: 1.5 times the face box, turned so the eyes are level, taken
+/// from the analysis copy when the face is large enough there.
+fn face_crop(photo: &RgbImage, analysis: &RgbImage, analysis_scale: f32, face: &Face) -> (SquareWindow, RgbImage) {
     let side = face.bbox.w.max(face.bbox.h) * 1.5;
     let center = face.bbox.center();
-    let angle = lm.roll_deg();
-    let window = SquareWindow { center, side, angle_deg: angle, out: MESH_SIDE as u32 };
+    let window = SquareWindow { center, side, angle_deg: face.landmarks.roll_deg(), out: MESH_SIDE as u32 };
     let crop = if side / analysis_scale >= MESH_SIDE as f32 {
         let s = 1.0 / analysis_scale;
         SquareWindow { center: center.scaled(s), side: side * s, ..window }.sample(analysis)
     } else {
         window.sample(photo)
     };
-    let (points, presence) = run_mesh(model, &crop)?;
-    // The mesh model is not exactly mirror-symmetric; averaging it with its reading of the
-    // mirrored crop makes yaw change sign, and pitch stay, when the photo is mirrored.
-    let (mirrored, _) = run_mesh(model, &image::imageops::flip_horizontal(&crop))?;
-    Ok(FaceMesh { points, mirrored, window, presence, crop })
+    (window, crop)
 }
 
 fn run_mesh(model: &crate::runtime::Model, crop: &RgbImage) -> Result<(Vec<MeshPoint>, f32), VisionError> {
@@ -111,9 +110,9 @@ fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// Reads the details of a face from its mesh. `photo` is the full-resolution photo (for the
-/// sharpness measure).
-pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh) -> FaceDetails {
+/// Reads the details of a face from its mesh and, when the iris model read them, its eyes.
+/// `photo` is the full-resolution photo (for the sharpness measure).
+pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh, eyes: Option<EyesReading>) -> FaceDetails {
     let p = |i: usize| mesh.points.get(i).copied().unwrap_or_default();
     let q = |i: usize| mesh.mirrored.get(i).copied().unwrap_or_default();
     let pose = head_pose(mesh, &p, &q);
@@ -122,20 +121,22 @@ pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh) -> FaceDetai
     let re = mesh.photo_point(idx::RIGHT_EYE_OUTER).midpoint(mesh.photo_point(idx::RIGHT_EYE_INNER));
     let le = mesh.photo_point(idx::LEFT_EYE_OUTER).midpoint(mesh.photo_point(idx::LEFT_EYE_INNER));
     let eye_to_chin = re.midpoint(le).distance(chin).max(1.0);
-    let opening = |u: usize, l: usize| mesh.photo_point(u).distance(mesh.photo_point(l));
-    let eye_openness = 0.5
-        * (opening(idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER) + opening(idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER))
-        / eye_to_chin;
-
-    let iris_offset = 0.5
-        * (iris_offset(mesh, idx::RIGHT_EYE_OUTER, idx::RIGHT_EYE_INNER, idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER)
-            + iris_offset(mesh, idx::LEFT_EYE_INNER, idx::LEFT_EYE_OUTER, idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER));
+    // The iris model's lids are the sharper reading; the mesh's lids sit on the lash line.
+    let eye_openness = match &eyes {
+        Some(e) => gaze::eye_openness(e, eye_to_chin),
+        None => {
+            let opening = |u: usize, l: usize| mesh.photo_point(u).distance(mesh.photo_point(l));
+            0.5 * (opening(idx::RIGHT_EYE_UPPER, idx::RIGHT_EYE_LOWER)
+                + opening(idx::LEFT_EYE_UPPER, idx::LEFT_EYE_LOWER))
+                / eye_to_chin
+        }
+    };
 
     FaceDetails {
         pose,
         eye_openness,
-        eyes_open: eye_openness >= EYES_OPEN_MIN,
-        iris_offset,
+        gaze: eyes.as_ref().map(|e| gaze::gaze_direction(e, &pose)),
+        eyes,
         sharpness: face_sharpness(photo, face.bbox),
         mesh_presence: mesh.presence,
         forehead: mesh.photo_point(idx::FOREHEAD),
@@ -180,39 +181,4 @@ fn facing(p: &impl Fn(usize) -> MeshPoint) -> (f32, f32) {
     let len = (n[0] * n[0] + n[1] * n[1] + n[2] * n[2]).sqrt().max(1e-6);
     let f = [-n[0] / len, -n[1] / len, -n[2] / len];
     (f[0].clamp(-1.0, 1.0).asin().to_degrees(), (-f[1]).clamp(-1.0, 1.0).asin().to_degrees())
-}
-
-/// Where the iris sits between the two eye corners, from the darkest pixels inside the eye
-/// opening of the aligned crop: share of the eye width from its centre, > 0 towards the
-/// viewer's right. `a` is the corner on the viewer's left.
-fn iris_offset(mesh: &FaceMesh, a: usize, b: usize, upper: usize, lower: usize) -> f32 {
-    let q = |i: usize| mesh.points.get(i).copied().unwrap_or_default();
-    let (pa, pb, pu, pl) = (q(a), q(b), q(upper), q(lower));
-    let width = (pb.x - pa.x).abs().max(1.0);
-    let cx = (pa.x + pb.x) * 0.5;
-    let cy = (pa.y + pb.y + pu.y + pl.y) * 0.25;
-    let half_h = ((pl.y - pu.y).abs() * 0.5).max(1.0);
-    let (x0, x1) = (pa.x.min(pb.x), pa.x.max(pb.x));
-    let mut lum: Vec<(f32, f32)> = Vec::new();
-    let (w, h) = mesh.crop.dimensions();
-    for y in (cy - half_h).floor().max(0.0) as u32..=((cy + half_h).ceil() as u32).min(h - 1) {
-        for x in x0.ceil().max(0.0) as u32..=(x1.floor() as u32).min(w - 1) {
-            // Inside the ellipse through the corners and lids.
-            let dx = (x as f32 - cx) / (width * 0.5);
-            let dy = (y as f32 - cy) / half_h;
-            if dx * dx + dy * dy <= 1.0 {
-                let px = mesh.crop.get_pixel(x, y);
-                let l = 0.299 * f32::from(px[0]) + 0.587 * f32::from(px[1]) + 0.114 * f32::from(px[2]);
-                lum.push((l, x as f32));
-            }
-        }
-    }
-    if lum.len() < 6 {
-        return 0.0;
-    }
-    lum.sort_by(|m, n| m.0.total_cmp(&n.0));
-    // The darkest quarter of the opening is the iris and pupil.
-    let k = (lum.len() / 4).max(3);
-    let mean_x = lum[..k].iter().map(|v| v.1).sum::<f32>() / k as f32;
-    (mean_x - cx) / width
 }

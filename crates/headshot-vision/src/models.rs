@@ -4,6 +4,7 @@ use crate::runtime::{Lazy, Model, VisionError};
 
 pub(crate) const YUNET: &[u8] = include_bytes!("../../../models/face_detection_yunet_2023mar.onnx");
 pub(crate) const FACE_MESH: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
+pub(crate) const IRIS: &[u8] = include_bytes!("../../../models/iris_landmark.onnx");
 pub(crate) const SELFIE: &[u8] = include_bytes!("../../../models/selfie_segmentation.onnx");
 pub(crate) const SELFIE_LANDSCAPE: &[u8] = include_bytes!("../../../models/selfie_segmentation_landscape.onnx");
 
@@ -12,6 +13,8 @@ pub(crate) const SELFIE_LANDSCAPE: &[u8] = include_bytes!("../../../models/selfi
 pub const DETECTOR_SIDE: usize = 640;
 /// Side of the face mesh's input crop (pixels).
 pub const MESH_SIDE: usize = 192;
+/// Side of the iris model's input crop (pixels).
+pub const IRIS_SIDE: usize = 64;
 /// Segmentation input, square model (height, width).
 pub const SELFIE_SQUARE: (usize, usize) = (256, 256);
 /// Segmentation input, landscape model (height, width).
@@ -19,6 +22,7 @@ pub const SELFIE_WIDE: (usize, usize) = (144, 256);
 
 static DETECTOR: Lazy = Lazy::new();
 static MESH: Lazy = Lazy::new();
+static IRIS_MODEL: Lazy = Lazy::new();
 static SEG_SQUARE: Lazy = Lazy::new();
 static SEG_WIDE: Lazy = Lazy::new();
 
@@ -30,6 +34,11 @@ pub fn detector() -> Result<&'static Model, VisionError> {
 /// MediaPipe face mesh, NHWC RGB 0..1 at 192x192.
 pub fn face_mesh() -> Result<&'static Model, VisionError> {
     MESH.get("face_mesh", || Model::load("face_mesh", FACE_MESH, &[1, MESH_SIDE, MESH_SIDE, 3]))
+}
+
+/// MediaPipe iris landmarks, NHWC RGB 0..1 at 64x64 (one eye, outer corner on the left).
+pub fn iris_landmark() -> Result<&'static Model, VisionError> {
+    IRIS_MODEL.get("iris_landmark", || Model::load("iris_landmark", IRIS, &[1, IRIS_SIDE, IRIS_SIDE, 3]))
 }
 
 /// MediaPipe selfie segmentation (square), NHWC RGB 0..1.

@@ -15,9 +15,9 @@ use headshot::core::plan::{self, Canvas, CropPlan};
 use headshot::core::render::{self, Background, Corrections, STUDIO_GREY};
 use headshot::core::resize::resize_rgb;
 use headshot::core::uses::Catalogue;
-use headshot::core::{Limits, Photo, measure};
+use headshot::core::{Limits, Photo, background, measure};
 use headshot::studio::head_of;
-use headshot::vision::{DetectOptions, detect_faces, mesh, segment};
+use headshot::vision::{DetectOptions, detect_faces, iris, mesh, segment};
 
 fn main() {
     // One core: the figures are comparable across machines with different core counts.
@@ -89,14 +89,16 @@ fn detect(b: Bencher, mp: u32) {
     b.bench(|| detect_faces(&p.analysis, &DetectOptions::default()));
 }
 
-/// Face mesh on the primary face, and the details read from it.
+/// Face mesh and iris model on the primary face, and the details read from them.
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn mesh(b: Bencher, mp: u32) {
     let a = &fixture(mp).analysis;
     let face = &a.scene.faces[0];
+    let (pixels, small, s) = (&a.photo.pixels, &a.photo.analysis, a.photo.analysis_scale);
     b.bench(|| {
-        let m = mesh::mesh_face(&a.photo.pixels, &a.photo.analysis, a.photo.analysis_scale, face).expect("mesh");
-        mesh::face_details(&a.photo.pixels, face, &m)
+        let m = mesh::mesh_face(pixels, small, s, face).expect("mesh");
+        let eyes = iris::read_eyes(pixels, small, s, &m).expect("iris");
+        mesh::face_details(pixels, face, &m, Some(eyes))
     });
 }
 
@@ -104,12 +106,7 @@ fn mesh(b: Bencher, mp: u32) {
 fn segment(b: Bencher, mp: u32) {
     let a = &fixture(mp).analysis;
     let s = a.photo.analysis_scale;
-    let small = a.scene.faces[0].clone();
-    let small = headshot::core::face::Face {
-        bbox: small.bbox.scaled(1.0 / s),
-        landmarks: small.landmarks.scaled(1.0 / s),
-        ..small
-    };
+    let small = a.scene.faces[0].scaled(1.0 / s);
     let (w, h) = a.photo.analysis.dimensions();
     let region = segment::person_region(w, h, &[&small]);
     b.bench(|| segment::segment_person(&a.photo.analysis, region));
@@ -136,14 +133,12 @@ fn refine(b: Bencher, mp: u32) {
 fn measure(b: Bencher, mp: u32) {
     let a = &fixture(mp).analysis;
     let s = a.photo.analysis_scale;
-    let f = a.scene.faces[0].clone();
-    let small =
-        headshot::core::face::Face { bbox: f.bbox.scaled(1.0 / s), landmarks: f.landmarks.scaled(1.0 / s), ..f };
+    let small = a.scene.faces[0].scaled(1.0 / s);
     let (w, h) = a.photo.analysis.dimensions();
     b.bench(|| {
         (
             measure::framing(w, h, &small, &a.matte),
-            measure::background(&a.photo.analysis, &a.matte),
+            background::measure(&a.photo.analysis, &a.matte, &[small.bbox], 0),
             measure::lighting(&a.photo.analysis, &small),
         )
     });

@@ -49,7 +49,8 @@ fn main() -> anyhow::Result<()> {
         for run in 0..=runs {
             let a = analyzer.analyze_path(&input)?;
             let t = a.timings;
-            let (made, errors) = studio::make_outputs(&a, &analyzer, &StudioOptions::default(), &out, "photo");
+            let studio::PhotoOutputs { made, errors, .. } =
+                studio::make_outputs(&a, &analyzer, &StudioOptions::default(), &out, "photo");
             anyhow::ensure!(errors.is_empty(), "{errors:?}");
             if run == 0 {
                 // Warm-up: models load, caches fill.

@@ -5,16 +5,18 @@ use std::path::Path;
 use std::time::Instant;
 
 use headshot_core::face::Face;
-use headshot_core::judge::{self, Judgement, Scene};
+use headshot_core::judge::{self, Judgement, Scene, Subject, SubjectMeasures};
 use headshot_core::matte::PersonMatte;
 use headshot_core::measure;
 use headshot_core::report::Report;
 use headshot_core::uses::Catalogue;
 use headshot_core::{Limits, Photo, PhotoError, PhotoErrorKind};
-use headshot_vision::{DetectOptions, VisionError, detect_faces, mesh, segment};
+use headshot_vision::{DetectOptions, VisionError, detect_faces_and_faint, iris, mesh, segment};
 
 /// At most this many faces get the face mesh (the rest are crowd).
 const MAX_MESHED_FACES: usize = 8;
+/// Faint faces counted (enough to say a crowd is there).
+const MAX_FAINT_FACES: usize = 4;
 /// Faces below this share of the top prominence are not meshed.
 const MESH_MIN_PROMINENCE: f32 = 0.3;
 
@@ -102,31 +104,53 @@ impl Analyzer {
             t = Instant::now();
         };
         // Detect on the analysis copy; work in full-resolution pixels from here on.
-        let mut faces: Vec<Face> = detect_faces(&photo.analysis, &self.detect)
-            .map_err(vision)?
-            .into_iter()
-            .map(|f| Face { bbox: f.bbox.scaled(s), landmarks: f.landmarks.scaled(s), ..f })
-            .collect();
+        let (faces, faint) = detect_faces_and_faint(&photo.analysis, &self.detect).map_err(vision)?;
+        let to_photo = |f: Face| f.scaled(s);
+        let mut faces: Vec<Face> = faces.into_iter().map(to_photo).collect();
+        let faint: Vec<Face> = faint.into_iter().take(MAX_FAINT_FACES).map(to_photo).collect();
         judge::rank_faces(&mut faces, photo.width(), photo.height());
         lap(&mut timings.detect);
 
-        // Face details for the faces that may be subjects.
-        let top = faces.first().map_or(0.0, |f| f.prominence);
-        for f in faces.iter_mut().take(MAX_MESHED_FACES) {
-            if f.prominence < MESH_MIN_PROMINENCE * top {
-                continue;
+        // Face details for the faces that may be subjects. A detection the landmark models do
+        // not confirm as a human face (an animal, a pattern) is no face; when one is dropped,
+        // faces that were in its shadow may now be subjects and are read in turn.
+        let mut meshed = 0;
+        loop {
+            let top = faces.first().map_or(0.0, |f| f.prominence);
+            let mut dropped = false;
+            for f in faces.iter_mut().take(MAX_MESHED_FACES) {
+                if f.details.is_some() || f.prominence < MESH_MIN_PROMINENCE * top {
+                    continue;
+                }
+                meshed += 1;
+                let m = mesh::mesh_face(&photo.pixels, &photo.analysis, s, f).map_err(vision)?;
+                // Only a confirmed face has eyes worth reading.
+                let eyes = if judge::is_human_face(m.presence) {
+                    Some(iris::read_eyes(&photo.pixels, &photo.analysis, s, &m).map_err(vision)?)
+                } else {
+                    dropped = true;
+                    None
+                };
+                f.details = Some(mesh::face_details(&photo.pixels, f, &m, eyes));
             }
-            let m = mesh::mesh_face(&photo.pixels, &photo.analysis, s, f).map_err(vision)?;
-            f.details = Some(mesh::face_details(&photo.pixels, f, &m));
+            faces.retain(|f| f.details.as_ref().is_none_or(|d| judge::is_human_face(d.mesh_presence)));
+            judge::rank_faces(&mut faces, photo.width(), photo.height());
+            if !dropped || meshed >= 2 * MAX_MESHED_FACES {
+                break;
+            }
         }
-        // Sharpness now counts towards prominence: a blurred face behind the subject is not one.
-        judge::rank_faces(&mut faces, photo.width(), photo.height());
+        // (Ranked again above: sharpness now counts towards prominence, so a blurred face behind
+        // the subject is not one.)
         let people = judge::count_people(&faces);
+        // Faces behind the people: the faces that are not among them, and the faint ones (a crowd
+        // in bokeh). Faint faces are not confirmed by the mesh: it reads a defocused face as no
+        // face at all (presence ~0.001 for the blurred onlookers of the labelled press photos),
+        // and a false one on a backdrop busy enough to fool the detector costs nothing.
+        let faces_behind = faces.len().saturating_sub(people) + faint.len();
         lap(&mut timings.mesh);
 
         // Person matte on the analysis copy, around the prominent people.
-        let to_analysis =
-            |f: &Face| Face { bbox: f.bbox.scaled(1.0 / s), landmarks: f.landmarks.scaled(1.0 / s), ..f.clone() };
+        let to_analysis = |f: &Face| f.scaled(1.0 / s);
         let small_faces: Vec<Face> = faces.iter().take(people.max(1)).map(to_analysis).collect();
         let matte = match &photo.alpha {
             Some(alpha) => alpha_matte(alpha, aw, ah),
@@ -139,10 +163,17 @@ impl Analyzer {
 
         lap(&mut timings.segment);
 
-        let primary_small = small_faces.first().filter(|_| !faces.is_empty());
-        let framing = primary_small.map(|f| measure::framing(aw, ah, f, &matte));
-        let lighting = primary_small.map(|f| measure::lighting(&photo.analysis, f));
-        let background = measure::background(&photo.analysis, &matte);
+        // How each person is framed and lit (each of them may be the subject a use is made of).
+        let subjects: Vec<SubjectMeasures> = small_faces
+            .iter()
+            .take(people)
+            .map(|f| SubjectMeasures {
+                framing: measure::framing(aw, ah, f, &matte),
+                lighting: measure::lighting(&photo.analysis, f),
+            })
+            .collect();
+        let people_boxes: Vec<headshot_core::Rect> = small_faces.iter().take(people).map(|f| f.bbox).collect();
+        let background = headshot_core::background::measure(&photo.analysis, &matte, &people_boxes, faces_behind);
 
         let faces_empty = faces.is_empty();
         let scene = Scene {
@@ -150,13 +181,12 @@ impl Analyzer {
             height: photo.height(),
             faces,
             people,
-            framing,
+            subjects,
             background,
-            lighting,
             transparent_background: photo.alpha.is_some(),
             image_sharpness: if faces_empty { headshot_core::sharpness::image_sharpness(&photo.analysis) } else { 0.0 },
         };
-        let judgement = judge::judge(&scene, &self.catalogue);
+        let judgement = judge::judge(&scene, &self.catalogue, Subject::Auto);
         let report = Report::new(&path, &scene, &judgement, photo.exif_orientation, photo.icc_converted);
         lap(&mut timings.judge);
         Ok(Analysis { photo, scene, matte, judgement, report, timings })

@@ -6,6 +6,7 @@
 //! building blocks live in `headshot-core` (no models) and `headshot-vision` (models).
 
 pub mod analysis;
+pub mod eval;
 pub mod gallery;
 pub mod session;
 pub mod studio;

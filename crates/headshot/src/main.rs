@@ -12,7 +12,6 @@ use headshot::session::{analyze_each, collect_inputs};
 use headshot::studio::StudioOptions;
 use headshot::timings::StageTimes;
 
-mod eval;
 mod human;
 
 #[derive(Parser, Debug)]
@@ -188,7 +187,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Eval { manifest, json } => eval::run(&manifest, json),
+        Command::Eval { manifest, json } => {
+            let e = headshot::eval::evaluate(&Analyzer::default(), &manifest)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                let doc = serde_json::json!({
+                    "framing": e.framing.accuracy(), "gaze": e.gaze.accuracy(),
+                    "background": e.background.accuracy(), "sharp": e.sharp.accuracy(),
+                    "linkedin": e.linkedin.accuracy(), "details": e,
+                });
+                serde_json::to_writer_pretty(&mut out, &doc)?;
+                writeln!(out)?;
+            } else {
+                e.print(&mut out)?;
+            }
+            Ok(if e.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Command::Serve { addr, data, keep, max_photos, workers, queue } => {
             let defaults = headshot::web::Config::default();
             let config = headshot::web::Config {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use headshot_core::export::{self, ExportError};
 use headshot_core::face::Face;
 use headshot_core::geometry::Point;
-use headshot_core::judge::{Fix, Status};
+use headshot_core::judge::{self, Fix, Judgement, Status, Verdict};
 use headshot_core::matte::PersonMatte;
 use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
 use headshot_core::render::{self, Background, Corrections, STUDIO_GREY};
@@ -205,14 +205,39 @@ pub struct OutputTimings {
     pub encode: Duration,
 }
 
-/// The subject of a photo as the studio uses it.
-pub fn subject_face(a: &Analysis, subject: Option<usize>) -> Result<Option<&Face>, OutputError> {
+/// The person a photo's outputs are made of, and the judgement about them.
+#[derive(Debug, Clone)]
+pub struct Sitter<'a> {
+    /// Index into `scene.faces`.
+    pub index: usize,
+    pub face: &'a Face,
+    /// The verdicts about this person (the analysis's own when they are its primary subject
+    /// alone in the photo).
+    pub judgement: Judgement,
+}
+
+/// Whom the outputs of a photo show: the face asked for (1 = the most prominent), or in a photo
+/// of several people the one whose verdicts serve the most uses (`judge::best_subject`), or its
+/// only subject. `None` without a face.
+pub fn sitter<'a>(
+    a: &'a Analysis,
+    catalogue: &Catalogue,
+    subject: Option<usize>,
+) -> Result<Option<Sitter<'a>>, OutputError> {
     let faces = &a.scene.faces;
-    match subject {
-        None => Ok(faces.first()),
-        Some(n) if n >= 1 && n <= faces.len() => Ok(faces.get(n - 1)),
-        Some(n) => Err(OutputError::NoSuchSubject { asked: n, found: faces.len() }),
-    }
+    let index = match subject {
+        Some(n) if n >= 1 && n <= faces.len() => n - 1,
+        Some(n) => return Err(OutputError::NoSuchSubject { asked: n, found: faces.len() }),
+        None if faces.is_empty() => return Ok(None),
+        None => judge::best_subject(&a.scene, catalogue),
+    };
+    let Some(face) = faces.get(index) else { return Ok(None) };
+    let judgement = if index == 0 && a.scene.people < 2 {
+        a.judgement.clone()
+    } else {
+        judge::judge(&a.scene, catalogue, judge::Subject::Face(index))
+    };
+    Ok(Some(Sitter { index, face, judgement }))
 }
 
 /// The head of a face, with its hair top read off the matte.
@@ -352,22 +377,28 @@ fn same_render_groups(jobs: &[Job]) -> Vec<RenderGroup> {
     groups
 }
 
+/// What `make_outputs` made of one photo.
+#[derive(Debug, Default)]
+pub struct PhotoOutputs {
+    pub made: Vec<Made>,
+    pub errors: Vec<OutputError>,
+    /// The verdicts the outputs follow: about the person they show.
+    pub verdicts: Vec<Verdict>,
+}
+
 /// Makes every output `a` is ready or fixable for, writing each to `dir/folder/<use>.<ext>`.
 /// Outputs of uses it is no longer good for, left by an earlier run, are removed.
-pub fn make_outputs(
-    a: &Analysis,
-    analyzer: &Analyzer,
-    opts: &StudioOptions,
-    dir: &Path,
-    folder: &str,
-) -> (Vec<Made>, Vec<OutputError>) {
-    let face = match subject_face(a, opts.subject) {
-        Ok(Some(f)) => f,
-        Ok(None) => return (Vec::new(), Vec::new()),
-        Err(e) => return (Vec::new(), vec![e]),
+pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir: &Path, folder: &str) -> PhotoOutputs {
+    let sitter = match sitter(a, &analyzer.catalogue, opts.subject) {
+        Ok(Some(s)) => s,
+        Ok(None) => return PhotoOutputs { verdicts: a.judgement.verdicts.clone(), ..PhotoOutputs::default() },
+        Err(e) => {
+            return PhotoOutputs { errors: vec![e], verdicts: a.judgement.verdicts.clone(), ..PhotoOutputs::default() };
+        }
     };
+    let face = sitter.face;
     let head = head_of(a, face);
-    let chosen = opts.subject.is_some_and(|n| n > 1) || a.scene.people > 1;
+    let chosen = sitter.index > 0 || a.scene.people > 1;
     let matte = if chosen { isolate(&a.matte, face, a.photo.analysis_scale) } else { a.matte.clone() };
     let src = render::Source {
         pixels: &a.photo.pixels,
@@ -376,7 +407,7 @@ pub fn make_outputs(
         matte_scale: a.photo.analysis_scale,
         face: face.bbox,
     };
-    let wanted: Vec<(&Use, &headshot_core::judge::Verdict)> = a
+    let wanted: Vec<(&Use, &Verdict)> = sitter
         .judgement
         .verdicts
         .iter()
@@ -469,7 +500,7 @@ pub fn make_outputs(
         }
     }
     remove_stale(dir, folder, &made);
-    (made, errors)
+    PhotoOutputs { made, errors, verdicts: sitter.judgement.verdicts }
 }
 
 /// File name of the gallery's copy of the photo, in its folder.
@@ -566,8 +597,8 @@ pub fn run(
         // First pass: every person's head, so the team's common size is known before rendering.
         let heads: Vec<(Head, u32, u32)> = analyze_each(analyzer, &files, |_, r| {
             let a = r.ok()?;
-            let f = subject_face(&a, opts.subject_of(&a.photo.path)).ok().flatten()?;
-            Some((head_of(&a, f), a.photo.width(), a.photo.height()))
+            let s = sitter(&a, &analyzer.catalogue, opts.subject_of(&a.photo.path)).ok().flatten()?;
+            Some((head_of(&a, s.face), a.photo.width(), a.photo.height()))
         })
         .into_iter()
         .flatten()
@@ -589,13 +620,14 @@ pub fn run(
                 }
                 None => &opts,
             };
-            let (made, errs) = make_outputs(&a, analyzer, opts, out, folder);
+            let PhotoOutputs { made, errors: errs, verdicts } = make_outputs(&a, analyzer, opts, out, folder);
             let mut times = crate::timings::StageTimes::default();
             times.add_analysis(&a.timings);
             for m in &made {
                 times.add_output(&m.timings);
             }
             let mut report = a.report.clone();
+            report.verdicts = verdicts;
             report.preview = write_preview(&a, out, folder);
             report.output_errors = errs.iter().map(ToString::to_string).collect();
             let tile = made.iter().find(|m| m.thumb.is_some()).and_then(|m| m.thumb.clone());

@@ -91,3 +91,17 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn blur(img: &RgbImage, sigma: f32) -> RgbImage {
     image::imageops::blur(img, sigma)
 }
+
+/// `img` turned by `deg` clockwise about its centre (bilinear; corners filled with edge colour).
+pub fn rotated(img: &RgbImage, deg: f32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let (sin, cos) = deg.to_radians().sin_cos();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    RgbImage::from_fn(w, h, |x, y| {
+        let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
+        // Inverse turn: where this output pixel came from.
+        let sx = (cx + dx * cos + dy * sin - 0.5).clamp(0.0, w as f32 - 1.0);
+        let sy = (cy - dx * sin + dy * cos - 0.5).clamp(0.0, h as f32 - 1.0);
+        headshot::core::warp::bilinear(img, sx, sy)
+    })
+}

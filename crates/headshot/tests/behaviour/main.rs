@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod decode;
 mod faces;
+mod judgement;
 mod scene;
 mod studio;
 mod verdicts;

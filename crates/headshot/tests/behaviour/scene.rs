@@ -44,7 +44,7 @@ fn the_astronaut_cropped_to_head_and_shoulders_is_a_headshot() {
     // Face box (178, 63, 92, 112): a head-and-shoulders frame around it.
     let crop = image::imageops::crop_imm(&img, 104, 15, 240, 260).to_image();
     let a = analyze_image("astronaut-crop.png", &crop);
-    assert_eq!(a.judgement.framing, Framing::Headshot, "{:?}", a.scene.framing);
+    assert_eq!(a.judgement.framing, Framing::Headshot, "{:?}", a.scene.framing());
 }
 
 #[test]
@@ -77,7 +77,7 @@ fn a_wide_busy_border_moves_a_portrait_to_environmental() {
     let mut big = busy_texture(w * 3, h * 2);
     image::imageops::replace(&mut big, &img, i64::from(w), i64::from(h) / 2);
     let b = analyze_image("astronaut-in-a-wide-scene.png", &big);
-    let (fa, fb) = (a.scene.framing.expect("framing"), b.scene.framing.expect("framing"));
+    let (fa, fb) = (a.scene.framing().expect("framing"), b.scene.framing().expect("framing"));
     assert!(fb.face_area_share < fa.face_area_share / 4.0);
     assert!(fb.person_coverage < fa.person_coverage);
     assert_eq!(b.judgement.framing, Framing::Environmental, "{fb:?}");
@@ -87,7 +87,7 @@ fn a_wide_busy_border_moves_a_portrait_to_environmental() {
 fn darkening_half_a_face_makes_the_light_uneven() {
     let img = pixels(&example("grace_hopper.jpg"));
     let a = analyze_image("grace_hopper.jpg", &img);
-    assert!(a.judgement.even, "{:?}", a.scene.lighting);
+    assert!(a.judgement.even, "{:?}", a.scene.lighting());
     let f = a.scene.faces[0].bbox;
     let mid = f.center().x;
     let mut dark = img.clone();
@@ -100,7 +100,7 @@ fn darkening_half_a_face_makes_the_light_uneven() {
         }
     }
     let b = analyze_image("half-lit.png", &dark);
-    assert!(!b.judgement.even, "{:?}", b.scene.lighting);
+    assert!(!b.judgement.even, "{:?}", b.scene.lighting());
     assert!(
         b.judgement
             .verdicts
@@ -192,9 +192,9 @@ fn measures_stay_in_their_documented_ranges() {
         let a = analyze(&example(name));
         let bg = a.scene.background;
         assert!((0.0..=1.0).contains(&bg.busyness), "{name}");
-        let fm = a.scene.framing.expect("framing");
+        let fm = a.scene.framing().expect("framing");
         assert!((0.0..=1.0).contains(&fm.person_coverage) && (0.0..=1.0).contains(&fm.face_area_share), "{name}");
-        let l = a.scene.lighting.expect("lighting");
+        let l = a.scene.lighting().expect("lighting");
         assert!((0.0..=1.0).contains(&l.balance) && (0.0..=1.0).contains(&l.exposure), "{name}");
         let r = Rect::new(0.0, 0.0, a.scene.width as f32, a.scene.height as f32);
         for f in &a.scene.faces {
