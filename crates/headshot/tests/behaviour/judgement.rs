@@ -269,3 +269,25 @@ fn a_frame_cut_higher_up_the_body_becomes_a_headshot() {
     }
     assert!(seen_headshot);
 }
+
+/// The same person, first as the photo has her and then shrunk to a fifth inside a wide plain
+/// frame, as a full-length shot from afar would show her: her face is then too small to read in
+/// LinkedIn's circle, and the verdict says so by name.
+#[test]
+fn a_face_shrunk_to_a_full_length_shot_is_too_small_at_thumbnail_size() {
+    let img = pixels(&example("grace_hopper.jpg"));
+    let li = |a: &headshot::Analysis| {
+        a.judgement.verdicts.iter().find(|v| v.use_name == "linkedin").cloned().expect("linkedin")
+    };
+    let near = analyze_image("grace.png", &img);
+    assert!(!li(&near).reasons.contains(&Reason::FaceTooSmallAtThumbnail), "{:?}", li(&near));
+    let (w, h) = img.dimensions();
+    let small = image::imageops::resize(&img, w / 5, h / 5, image::imageops::FilterType::Lanczos3);
+    let mut far = RgbImage::from_pixel(w * 2, h * 2, Rgb([150, 152, 155]));
+    image::imageops::replace(&mut far, &small, i64::from(w), i64::from(h / 2));
+    let a = analyze_image("grace-far.png", &far);
+    assert!(!a.scene.faces.is_empty(), "the small face is still found");
+    let v = li(&a);
+    assert_eq!(v.status, Status::Unsuitable, "{v:?}");
+    assert!(v.reasons.contains(&Reason::FaceTooSmallAtThumbnail), "{v:?}");
+}
