@@ -168,7 +168,9 @@ function verdictRow(v) {
 
 function subjectPicker(s, p, photoName, img) {
   if (p.faces.length < 2) return null;
-  const chosen = s.options.subjects?.[photoName] ?? 1;
+  // Left to choose, the studio makes the outputs about the person who serves most uses: the
+  // verdicts say whom, and that is the person shown as chosen.
+  const chosen = s.options.subjects?.[photoName] ?? p.verdicts.find((v) => v.subject)?.subject ?? 1;
   const choose = (n) => rerender({ subjects: { ...(s.options.subjects ?? {}), [photoName]: n } });
   const faces = p.faces.slice(0, 8);
   // Numbered frames on the photo, and the same choice as buttons (for keyboards and readers).
