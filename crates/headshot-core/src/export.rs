@@ -23,6 +23,8 @@ pub enum ExportError {
     LosslessOverLimit { format: Format, bytes: usize, limit: u64 },
     #[error("encoding failed: {0}")]
     Encode(String),
+    #[error("{format:?} has no alpha channel: a transparent background needs PNG or WebP")]
+    NoAlpha { format: Format },
     #[error("could not write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -74,13 +76,36 @@ pub fn encode(img: &RgbImage, format: Format, max_bytes: u64) -> Result<Encoded,
             }
         }
         Format::Png | Format::Webp => {
-            let bytes = encode_lossless(img, format, &icc)?;
-            if bytes.len() as u64 > max_bytes {
-                return Err(ExportError::LosslessOverLimit { format, bytes: bytes.len(), limit: max_bytes });
-            }
-            Ok(Encoded { bytes, format, quality: None })
+            let (w, h) = img.dimensions();
+            lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgb8, format, max_bytes, &icc)
         }
     }
+}
+
+/// Encodes an image with an alpha channel (a cut-out) as `format` within `max_bytes`: PNG or
+/// WebP, both lossless; JPEG has no alpha channel.
+pub fn encode_rgba(img: &image::RgbaImage, format: Format, max_bytes: u64) -> Result<Encoded, ExportError> {
+    if format == Format::Jpeg {
+        return Err(ExportError::NoAlpha { format });
+    }
+    let (w, h) = img.dimensions();
+    lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgba8, format, max_bytes, &srgb_profile())
+}
+
+fn lossless_within(
+    raw: &[u8],
+    w: u32,
+    h: u32,
+    layout: image::ExtendedColorType,
+    format: Format,
+    max_bytes: u64,
+    icc: &[u8],
+) -> Result<Encoded, ExportError> {
+    let bytes = encode_lossless(raw, w, h, layout, format, icc)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(ExportError::LosslessOverLimit { format, bytes: bytes.len(), limit: max_bytes });
+    }
+    Ok(Encoded { bytes, format, quality: None })
 }
 
 fn encode_jpeg(img: &RgbImage, quality: u8, icc: &[u8]) -> Result<Vec<u8>, ExportError> {
@@ -105,25 +130,38 @@ fn encode_jpeg(img: &RgbImage, quality: u8, icc: &[u8]) -> Result<Vec<u8>, Expor
     Ok(out)
 }
 
-fn encode_lossless(img: &RgbImage, format: Format, icc: &[u8]) -> Result<Vec<u8>, ExportError> {
+fn encode_lossless(
+    raw: &[u8],
+    w: u32,
+    h: u32,
+    layout: image::ExtendedColorType,
+    format: Format,
+    icc: &[u8],
+) -> Result<Vec<u8>, ExportError> {
     use image::ImageEncoder;
     let mut out = Vec::new();
-    let (w, h) = img.dimensions();
     let result = match format {
         Format::Png => {
+            // The smallest file for outputs of a few megapixels (byte limits bite there); a
+            // full-resolution cut-out would spend seconds for a few per cent.
+            let level = if u64::from(w) * u64::from(h) <= 4_000_000 {
+                image::codecs::png::CompressionType::Best
+            } else {
+                image::codecs::png::CompressionType::Default
+            };
             let mut enc = image::codecs::png::PngEncoder::new_with_quality(
                 &mut out,
-                image::codecs::png::CompressionType::Best,
+                level,
                 image::codecs::png::FilterType::Adaptive,
             );
             // A missing tag is not worth failing an output for.
             let _ = enc.set_icc_profile(icc.to_vec());
-            enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            enc.write_image(raw, w, h, layout)
         }
         _ => {
             let mut enc = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
             let _ = enc.set_icc_profile(icc.to_vec());
-            enc.write_image(img.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            enc.write_image(raw, w, h, layout)
         }
     };
     result.map_err(|e| ExportError::Encode(e.to_string()))?;

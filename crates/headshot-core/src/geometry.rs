@@ -76,6 +76,12 @@ impl Rect {
         if union <= 0.0 { 0.0 } else { inter / union }
     }
 
+    /// The smallest rectangle holding both.
+    pub fn union(&self, other: &Rect) -> Rect {
+        let (x, y) = (self.x.min(other.x), self.y.min(other.y));
+        Rect::new(x, y, self.right().max(other.right()) - x, self.bottom().max(other.bottom()) - y)
+    }
+
     /// The same rectangle in an image scaled by `s`.
     pub fn scaled(&self, s: f32) -> Rect {
         Rect::new(self.x * s, self.y * s, self.w * s, self.h * s)

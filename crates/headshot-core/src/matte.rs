@@ -86,6 +86,66 @@ impl PersonMatte {
     }
 }
 
+/// The matte with its small holes filled: places inside the person that the matte calls
+/// background (where a silver ring meets a dark strap, a buckle, a glint on a button) but that no
+/// path of background reaches from the frame's edge, up to `max_area` pixels each. Larger
+/// enclosed areas (the gap between an arm on the hip and the body) are real background and stay.
+pub fn fill_holes(matte: &PersonMatte, max_area: usize) -> PersonMatte {
+    let (w, h) = (matte.width as usize, matte.height as usize);
+    let bg: Vec<bool> = matte.alpha.iter().map(|&a| a < 0.5).collect();
+    // 0: person, 1: background reached from the edge, 2: not yet seen.
+    let mut seen = vec![0u8; w * h];
+    for (s, &b) in seen.iter_mut().zip(&bg) {
+        *s = if b { 2 } else { 0 };
+    }
+    let mut stack: Vec<usize> = Vec::new();
+    let neighbours = |k: usize| {
+        let (x, y) = (k % w, k / w);
+        [(x > 0).then(|| k - 1), (x + 1 < w).then(|| k + 1), (y > 0).then(|| k - w), (y + 1 < h).then(|| k + w)]
+    };
+    for k in
+        (0..w).chain((h.saturating_sub(1)) * w..h * w).chain((0..h).map(|y| y * w)).chain((0..h).map(|y| y * w + w - 1))
+    {
+        if k < seen.len() && seen[k] == 2 {
+            seen[k] = 1;
+            stack.push(k);
+        }
+    }
+    while let Some(k) = stack.pop() {
+        for n in neighbours(k).into_iter().flatten() {
+            if seen[n] == 2 {
+                seen[n] = 1;
+                stack.push(n);
+            }
+        }
+    }
+    // What is left unseen is enclosed: fill each piece that is small enough.
+    let mut out = matte.clone();
+    for start in 0..w * h {
+        if seen[start] != 2 {
+            continue;
+        }
+        let mut piece = vec![start];
+        seen[start] = 3;
+        let mut i = 0;
+        while i < piece.len() {
+            for n in neighbours(piece[i]).into_iter().flatten() {
+                if seen[n] == 2 {
+                    seen[n] = 3;
+                    piece.push(n);
+                }
+            }
+            i += 1;
+        }
+        if piece.len() <= max_area {
+            for k in piece {
+                out.alpha[k] = 1.0;
+            }
+        }
+    }
+    out
+}
+
 /// Edge-aware refinement of a coarse matte with the photo as guide (He, Sun & Tang's guided
 /// filter, grey guide): the mask's edges move onto the photo's edges, so hair and shoulders
 /// follow the real outline. `radius` in pixels; `eps` is the edge threshold in (0..1)^2 units.
@@ -233,6 +293,24 @@ mod tests {
         assert!(jump > 0.25, "jump {jump}");
         assert!((r.get(29, 8) - r.get(31, 8)).abs() < 0.05 && (r.get(32, 8) - r.get(34, 8)).abs() < 0.05);
         assert!(r.get(10, 8) < 0.01 && r.get(54, 8) > 0.99);
+    }
+
+    /// A person (a filled square) with a small hole (a ring on a strap) and a large one (the gap
+    /// under an arm): the small one is filled, the large one stays background.
+    #[test]
+    fn small_holes_in_the_person_are_filled_and_large_ones_kept() {
+        let mut m = PersonMatte::new(60, 60);
+        for y in 5..55 {
+            for x in 5..55 {
+                let small = (20..23).contains(&x) && (20..23).contains(&y);
+                let large = (30..45).contains(&x) && (30..45).contains(&y);
+                m.alpha[y * 60 + x] = if small || large { 0.0 } else { 1.0 };
+            }
+        }
+        let f = fill_holes(&m, 20);
+        assert_eq!(f.get(21, 21), 1.0);
+        assert_eq!(f.get(37, 37), 0.0);
+        assert_eq!(f.get(2, 2), 0.0, "the background around the person stays");
     }
 
     #[test]

@@ -25,6 +25,9 @@ pub enum Background {
     Studio([u8; 3]),
     /// The photo's own background, defocused more the further it is from the subject.
     Blur,
+    /// None: the subject alone on transparency (an image with an alpha channel), its colours
+    /// freed of the old background at the edge.
+    Transparent,
 }
 
 /// The refined matte's soft edge, stretched: values up to `MATTE_FLOOR` become background and
@@ -50,7 +53,12 @@ pub const STUDIO_GREY: [u8; 3] = [112, 120, 128];
 impl Background {
     /// Whether the subject is cut out (and the canvas may be extended).
     pub fn replaces(self) -> bool {
-        matches!(self, Background::Colour(_) | Background::Studio(_))
+        matches!(self, Background::Colour(_) | Background::Studio(_) | Background::Transparent)
+    }
+
+    /// Whether outputs carry an alpha channel (and so need a format that has one).
+    pub fn transparent(self) -> bool {
+        self == Background::Transparent
     }
 }
 
@@ -60,6 +68,7 @@ impl std::fmt::Display for Background {
         match self {
             Background::Keep => write!(f, "keep"),
             Background::Blur => write!(f, "blur"),
+            Background::Transparent => write!(f, "transparent"),
             Background::Colour(c) => write!(f, "{}", hex(c)),
             Background::Studio(c) => write!(f, "studio:{}", hex(c)),
         }
@@ -69,13 +78,14 @@ impl std::fmt::Display for Background {
 impl FromStr for Background {
     type Err = String;
 
-    /// `keep`, `blur`, `studio`, `studio:COLOUR`, or a colour: `#rrggbb` or one of white, light
+    /// `keep`, `blur`, `transparent`, `studio`, `studio:COLOUR`, or a colour: `#rrggbb` or one of white, light
     /// grey, grey, charcoal, black, navy, blue.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase();
         match s.as_str() {
             "keep" | "original" => Ok(Background::Keep),
             "blur" => Ok(Background::Blur),
+            "transparent" | "none" => Ok(Background::Transparent),
             "studio" => Ok(Background::Studio(STUDIO_GREY)),
             _ => match s.strip_prefix("studio:") {
                 Some(c) => parse_colour(c).map(Background::Studio),
@@ -136,21 +146,39 @@ pub struct Source<'a> {
 }
 
 /// A rendered output before encoding, and the matte it was cut with (0..1 per output pixel).
+/// With a transparent background `image` holds the subject's own colours (straight, not
+/// multiplied by `alpha`) and `alpha` is the output's alpha channel.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     pub image: RgbImage,
     pub alpha: Vec<f32>,
 }
 
+impl Rendered {
+    /// The output as RGBA: `alpha` as its alpha channel (for transparent backgrounds).
+    pub fn to_rgba(&self) -> image::RgbaImage {
+        let (w, h) = self.image.dimensions();
+        image::RgbaImage::from_fn(w, h, |x, y| {
+            let a = self.alpha.get((y * w + x) as usize).copied().unwrap_or(1.0);
+            let p = self.image.get_pixel(x, y);
+            image::Rgba([p[0], p[1], p[2], to_u8(a * 255.0)])
+        })
+    }
+}
+
+/// Whether rendering with this background and these corrections reads the person's matte: the
+/// photo's own background left untouched needs none, and neither does white balance alone (with a
+/// kept background it corrects the whole frame).
+pub fn needs_matte(background: Background, corrections: Corrections) -> bool {
+    background != Background::Keep || corrections.exposure || corrections.fill_light
+}
+
 /// Renders `plan` from `src` over `background`.
 pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections: Corrections) -> Rendered {
     let (w, h) = (plan.out_w, plan.out_h);
     let (frame, inside) = sample_frame(src.pixels, plan);
-    // The photo's own background, untouched: the matte would only be computed to be unused.
-    let needs_matte = background != Background::Keep || corrections.exposure || corrections.fill_light;
-    // (White balance alone needs no matte: with a kept background it corrects the whole frame.)
     let mut alpha = match src.alpha {
-        _ if !needs_matte => vec![1.0; inside.len()],
+        _ if !needs_matte(background, corrections) => vec![1.0; inside.len()],
         Some(a) => sample_alpha(a, plan),
         None => {
             let coarse = sample_matte(src.matte, src.matte_scale, plan);
@@ -174,6 +202,7 @@ pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections
             let centre = studio_light(face);
             composite(&frame, &alpha, |x, y| studio_backdrop(w, h, centre, c, x, y))
         }
+        Background::Transparent => cut_out(&frame, &alpha),
         Background::Blur => {
             let bg = defocus(&frame, &alpha, &inside);
             composite(&frame, &alpha, |x, y| {
@@ -572,6 +601,23 @@ fn composite(frame: &RgbImage, alpha: &[f32], bg: impl Fn(u32, u32) -> [f32; 3])
         }
     }
     RgbImage::from_raw(w, h, out).unwrap_or_else(|| RgbImage::new(w, h))
+}
+
+/// The subject's own colours, for an image whose alpha channel is `alpha`: the photo where the
+/// subject is solid, the estimated foreground where the edge is soft (so no rim of the old
+/// background shows on whatever the cut-out is later laid over), black where nothing is.
+fn cut_out(frame: &RgbImage, alpha: &[f32]) -> RgbImage {
+    let mut out = frame.clone();
+    let w = frame.width() as usize;
+    for (q, f) in edge_foreground(frame, alpha) {
+        out.put_pixel((q % w) as u32, (q / w) as u32, image::Rgb(f.map(|v| to_u8(v * 255.0))));
+    }
+    for (p, &a) in out.pixels_mut().zip(alpha) {
+        if a <= 0.0 {
+            *p = image::Rgb([0, 0, 0]);
+        }
+    }
+    out
 }
 
 /// Where the studio backdrop is brightest: behind the head, a little above the face's centre.

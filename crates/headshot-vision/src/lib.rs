@@ -3,7 +3,9 @@
 //! the types of `headshot-core`.
 
 pub mod detect;
+pub mod fast_ops;
 pub mod iris;
+pub mod matting;
 pub mod mesh;
 pub mod models;
 pub mod runtime;

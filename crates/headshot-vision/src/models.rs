@@ -1,10 +1,12 @@
 //! The models, embedded in the binary (see `models/PROVENANCE` for where each file comes from).
 
+use crate::fast_ops;
 use crate::runtime::{Lazy, Model, VisionError};
 
 pub(crate) const YUNET: &[u8] = include_bytes!("../../../models/face_detection_yunet_2023mar.onnx");
 pub(crate) const FACE_MESH: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
 pub(crate) const IRIS: &[u8] = include_bytes!("../../../models/iris_landmark.onnx");
+pub(crate) const MODNET: &[u8] = include_bytes!("../../../models/modnet.onnx");
 pub(crate) const SELFIE: &[u8] = include_bytes!("../../../models/selfie_segmentation.onnx");
 pub(crate) const SELFIE_LANDSCAPE: &[u8] = include_bytes!("../../../models/selfie_segmentation_landscape.onnx");
 
@@ -15,6 +17,10 @@ pub const DETECTOR_SIDE: usize = 640;
 pub const MESH_SIDE: usize = 192;
 /// Side of the iris model's input crop (pixels).
 pub const IRIS_SIDE: usize = 64;
+/// The portrait matting model's input shapes (height, width): about 0.2 MP or less each, for
+/// crops from tall (full-length) to wide. One plan per shape is optimised, on first use.
+pub const MATTING_SHAPES: [(usize, usize); 7] =
+    [(512, 256), (512, 320), (512, 384), (448, 448), (384, 512), (320, 512), (256, 512)];
 /// Segmentation input, square model (height, width).
 pub const SELFIE_SQUARE: (usize, usize) = (256, 256);
 /// Segmentation input, landscape model (height, width).
@@ -23,6 +29,7 @@ pub const SELFIE_WIDE: (usize, usize) = (144, 256);
 static DETECTOR: Lazy = Lazy::new();
 static MESH: Lazy = Lazy::new();
 static IRIS_MODEL: Lazy = Lazy::new();
+static MATTING: [Lazy; 7] = [Lazy::new(), Lazy::new(), Lazy::new(), Lazy::new(), Lazy::new(), Lazy::new(), Lazy::new()];
 static SEG_SQUARE: Lazy = Lazy::new();
 static SEG_WIDE: Lazy = Lazy::new();
 
@@ -39,6 +46,18 @@ pub fn face_mesh() -> Result<&'static Model, VisionError> {
 /// MediaPipe iris landmarks, NHWC RGB 0..1 at 64x64 (one eye, outer corner on the left).
 pub fn iris_landmark() -> Result<&'static Model, VisionError> {
     IRIS_MODEL.get("iris_landmark", || Model::load("iris_landmark", IRIS, &[1, IRIS_SIDE, IRIS_SIDE, 3]))
+}
+
+/// MODNet at one of `MATTING_SHAPES` (height, width), NCHW RGB scaled to -1..1. Its
+/// upsamplings run as `fast_ops::Upsample2x`.
+pub fn matting_model(h: usize, w: usize) -> Result<&'static Model, VisionError> {
+    let i = MATTING_SHAPES
+        .iter()
+        .position(|&s| s == (h, w))
+        .ok_or(VisionError::Load { model: "modnet", reason: format!("{h}x{w} is not one of the matting shapes") })?;
+    MATTING[i].get("modnet", || {
+        Model::load_with("modnet", MODNET, &[1, 3, h, w], |m| fast_ops::replace_resizes(m).map(|_| ()))
+    })
 }
 
 /// MediaPipe selfie segmentation (square), NHWC RGB 0..1.

@@ -1,5 +1,7 @@
-//! Writes the person matte of each photo as a grey PNG beside a copy of the analysis image, for
-//! looking at what the segmentation saw: `cargo run --release --example matte -- OUT_DIR PHOTO...`.
+//! Writes the person mattes of each photo as grey PNGs beside a copy of the analysis image, for
+//! looking at what the models saw: the quick analysis matte (`.matte.png`) and the portrait
+//! matting model's, around the primary person (`.cutout.png`):
+//! `cargo run --release --example matte -- OUT_DIR PHOTO...`.
 
 use std::path::PathBuf;
 
@@ -15,6 +17,12 @@ fn main() -> anyhow::Result<()> {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         a.matte.to_gray().save(out.join(format!("{stem}.matte.png")))?;
         a.photo.analysis.save(out.join(format!("{stem}.png")))?;
+        if let Some(face) = a.scene.faces.first() {
+            let region = headshot::vision::segment::person_region(a.photo.width(), a.photo.height(), &[face]);
+            let (w, h) = a.photo.analysis.dimensions();
+            let cut = headshot::vision::matting::matte_person(&a.photo.pixels, region, w, h, a.photo.analysis_scale)?;
+            cut.to_gray().save(out.join(format!("{stem}.cutout.png")))?;
+        }
         println!("{}: coverage {:.2}", path.display(), a.matte.coverage());
     }
     Ok(())

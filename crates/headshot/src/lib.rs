@@ -2,10 +2,11 @@
 //!
 //! The library behind the `headshot` command: `analysis` runs one photo through detection, face
 //! mesh, segmentation, measurements and judgement; `session` runs many in parallel; `studio` plans, renders and writes
-//! every output, and `gallery` the page that shows them; `web` is the web app and HTTP API; the
+//! every output, and `gallery` the page that shows them; `cutout` writes each person on transparency; `web` is the web app and HTTP API; the
 //! building blocks live in `headshot-core` (no models) and `headshot-vision` (models).
 
 pub mod analysis;
+pub mod cutout;
 pub mod eval;
 pub mod gallery;
 pub mod session;

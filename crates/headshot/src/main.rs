@@ -68,8 +68,9 @@ enum Command {
         /// The output folder (created if missing; outputs already there are replaced).
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
-        /// auto (replace only where the verdict asks), keep, blur, studio, studio:COLOUR, or a
-        /// colour (#rrggbb, white, light-grey, grey, charcoal, black, navy, blue).
+        /// auto (replace only where the verdict asks), keep, blur, studio, studio:COLOUR,
+        /// transparent (the person cut out: PNG, or WebP with alpha), or a colour (#rrggbb,
+        /// white, light-grey, grey, charcoal, black, navy, blue).
         #[arg(long, default_value = "auto", value_name = "BACKGROUND")]
         background: headshot::studio::BackgroundChoice,
         /// Encode every output as this format instead of each use's own (jpeg, png, webp).
@@ -86,6 +87,19 @@ enum Command {
         timings: bool,
         #[command(flatten)]
         catalogue: CatalogueArgs,
+        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Cut the person out of each photo: a full-resolution PNG with transparency, their colours
+    /// freed of the old background at the edge, written as OUT/<photo>.png.
+    Cutout {
+        /// The output folder (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Whom to cut out of a group photo: 1 is the most prominent face, 2 the next, ...
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        subject: Option<u16>,
         /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -186,6 +200,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 human::print_uses(&mut out, &c)?;
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Cutout { out, subject, paths } => {
+            let analyzer = Analyzer::default();
+            let (files, _) = collect_inputs(&paths);
+            let bar = progress_bar(files.len() as u64);
+            let run = headshot::cutout::run(&analyzer, &paths, &out, subject.map(usize::from), |_| bar.inc(1));
+            bar.finish_and_clear();
+            let mut o = std::io::stdout().lock();
+            for m in &run.made {
+                writeln!(
+                    o,
+                    "{}: {}x{} -> {} ({} bytes)",
+                    m.photo.display(),
+                    m.width,
+                    m.height,
+                    m.path.display(),
+                    m.bytes
+                )?;
+            }
+            for e in &run.errors {
+                eprintln!("headshot: {e}");
+            }
+            Ok(if run.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Eval { manifest, json } => {
             let e = headshot::eval::evaluate(&Analyzer::default(), &manifest)?;

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 
 use headshot_core::export::{self, ExportError};
 use headshot_core::face::Face;
-use headshot_core::geometry::Point;
+use headshot_core::geometry::{Point, Rect};
 use headshot_core::judge::{self, Fix, Judgement, Status, Verdict};
 use headshot_core::matte::PersonMatte;
 use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
-use headshot_core::render::{self, Background, Corrections, STUDIO_GREY};
+use headshot_core::render::{self, Background, Corrections, Rendered, STUDIO_GREY};
 use headshot_core::report::{ErrorReport, OutputReport, SessionReport};
 use headshot_core::resize::resize_rgb;
 use headshot_core::uses::{Catalogue, Format, Use};
@@ -178,6 +178,8 @@ pub enum OutputError {
     Export { use_name: String, source: ExportError },
     #[error("subject {asked} asked for, but the photo has {found} face(s)")]
     NoSuchSubject { asked: usize, found: usize },
+    #[error("the person could not be cut out: {0}")]
+    Matting(headshot_vision::VisionError),
 }
 
 /// One output made, in memory and on disk.
@@ -286,6 +288,41 @@ fn isolate(matte: &PersonMatte, face: &Face, scale: f32) -> PersonMatte {
     PersonMatte { width: matte.width, height: matte.height, alpha }
 }
 
+/// The matte the outputs are cut with, over the analysis copy's grid: the portrait matting
+/// model's, run once over the part of the photo shown by the outputs that need one (replaced,
+/// blurred or transparent backgrounds, light corrections), kept to a body's reach of the
+/// subject; the analysis's own quick matte when no output needs one, or the photo's own
+/// transparency when it brings one.
+fn person_matte(a: &Analysis, face: &Face, jobs: &[Job]) -> Result<PersonMatte, OutputError> {
+    let needing: Vec<&Job> = jobs.iter().filter(|j| render::needs_matte(j.background, j.corrections)).collect();
+    if needing.is_empty() || a.photo.alpha.is_some() {
+        return Ok(isolate(&a.matte, face, a.photo.analysis_scale));
+    }
+    let mut shown: Option<Rect> = None;
+    for j in &needing {
+        // Settling a team's frame moves it by a few per cent: room for that.
+        let b = j.plan.bounds().expanded(0.05, 0.05);
+        shown = Some(shown.map_or(b, |s| s.union(&b)));
+    }
+    let body = headshot_vision::segment::person_region(a.photo.width(), a.photo.height(), &[face]);
+    subject_matte(a, face, shown.map_or(body, |s| s.intersect(&body)))
+}
+
+/// The portrait matting model's matte of `region` (photo pixels) on the analysis copy's grid,
+/// with only the subject kept: the part connected to their face, its small holes filled. Other
+/// people, and anything else the model takes for a person, are background to a portrait of one
+/// person.
+pub fn subject_matte(a: &Analysis, face: &Face, region: Rect) -> Result<PersonMatte, OutputError> {
+    let (pw, ph) = (a.photo.width() as f32, a.photo.height() as f32);
+    let (aw, ah) = a.photo.analysis.dimensions();
+    let s = a.photo.analysis_scale;
+    let matte = headshot_vision::matting::matte_person(&a.photo.pixels, region.clamped(pw, ph), aw, ah, s)
+        .map_err(OutputError::Matting)?;
+    // A hole up to a third of the face's width across (a ring, a buckle) is part of the person.
+    let hole = (face.bbox.w / s / 3.0).powi(2) as usize;
+    Ok(headshot_core::matte::fill_holes(&isolate(&matte, face, s), hole))
+}
+
 /// File-name-safe stem of a photo: letters, digits, `-`, `_` and `.`; anything else becomes `_`.
 pub fn safe_stem(path: &Path) -> String {
     let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -381,6 +418,8 @@ fn same_render_groups(jobs: &[Job]) -> Vec<RenderGroup> {
 #[derive(Debug, Default)]
 pub struct PhotoOutputs {
     pub made: Vec<Made>,
+    /// Time spent on the person's matte (the portrait matting model), once for all outputs.
+    pub matting: Duration,
     pub errors: Vec<OutputError>,
     /// The verdicts the outputs follow: about the person they show.
     pub verdicts: Vec<Verdict>,
@@ -398,15 +437,6 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
     };
     let face = sitter.face;
     let head = head_of(a, face);
-    let chosen = sitter.index > 0 || a.scene.people > 1;
-    let matte = if chosen { isolate(&a.matte, face, a.photo.analysis_scale) } else { a.matte.clone() };
-    let src = render::Source {
-        pixels: &a.photo.pixels,
-        alpha: a.photo.alpha.as_ref(),
-        matte: &matte,
-        matte_scale: a.photo.analysis_scale,
-        face: face.bbox,
-    };
     let wanted: Vec<(&Use, &Verdict)> = sitter
         .judgement
         .verdicts
@@ -417,7 +447,8 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
     // Plan every output first: outputs that frame the same part of the photo the same way
     // (the circle avatars of several platforms, say) differ only in pixel size, so each such
     // group is rendered once, at its largest size, and the others are resized from it.
-    let jobs: Vec<Job> = wanted
+    let (pw, ph) = (a.photo.width(), a.photo.height());
+    let mut jobs: Vec<Job> = wanted
         .par_iter()
         .map(|&(u, v)| {
             let started = Instant::now();
@@ -426,22 +457,47 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             let even = v.fixes.contains(&Fix::EvenOutLighting);
             let corrections = Corrections { exposure: even, fill_light: even, white_balance: even };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
-            let plan = match share {
-                Some(share) => settle_team_plan(a, analyzer, &head, u, canvas, share, |p| {
-                    render::render(&src, p, background, corrections).image
-                }),
-                None => plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, None),
-            };
+            let plan = plan::plan(&head, u, pw, ph, canvas, share);
             Job { u, background, corrections, plan, planning: started.elapsed() }
         })
         .collect();
+    // The person's matte, from the portrait matting model over the part of the photo the
+    // outputs that cut the person out show (the analysis's quick matte where none does).
+    let matting = Instant::now();
+    let matte = match person_matte(a, face, &jobs) {
+        Ok(m) => m,
+        Err(e) => {
+            return PhotoOutputs { errors: vec![e], verdicts: sitter.judgement.verdicts, ..PhotoOutputs::default() };
+        }
+    };
+    let matting = matting.elapsed();
+    let src = render::Source {
+        pixels: &a.photo.pixels,
+        alpha: a.photo.alpha.as_ref(),
+        matte: &matte,
+        matte_scale: a.photo.analysis_scale,
+        face: face.bbox,
+    };
+    if let Some(team) = &opts.team {
+        jobs.par_iter_mut().for_each(|j| {
+            let started = Instant::now();
+            if let Some(&share) = team.inter_eye_share.get(&j.u.name) {
+                let canvas = if j.background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
+                let (background, corrections) = (j.background, j.corrections);
+                j.plan = settle_team_plan(a, analyzer, &head, j.u, canvas, share, |p| {
+                    render::render(&src, p, background, corrections).image
+                });
+            }
+            j.planning += started.elapsed();
+        });
+    }
     let groups = same_render_groups(&jobs);
-    let renders: Vec<(RgbImage, Duration)> = groups
+    let renders: Vec<(Rendered, Duration)> = groups
         .par_iter()
         .map(|g| {
             let started = Instant::now();
             let j = &jobs[g.leader];
-            (render::render(&src, &j.plan, j.background, j.corrections).image, started.elapsed())
+            (render::render(&src, &j.plan, j.background, j.corrections), started.elapsed())
         })
         .collect();
     let group_of: HashMap<usize, usize> =
@@ -452,24 +508,33 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
         .map(|(i, j)| {
             let (u, p, background) = (j.u, &j.plan, j.background);
             let gi = group_of.get(&i).copied().unwrap_or(0);
-            let (leader_image, leader_time) = &renders[gi];
+            let (leader, leader_time) = &renders[gi];
             let started = Instant::now();
             let resized;
-            let image = if groups[gi].leader == i {
-                leader_image
+            let rendered = if groups[gi].leader == i {
+                leader
             } else {
-                resized = resize_rgb(leader_image, p.out_w, p.out_h);
+                resized = resize_rendered(leader, p.out_w, p.out_h, background.transparent());
                 &resized
             };
             let render_time = if groups[gi].leader == i { *leader_time } else { started.elapsed() };
             let encoding = Instant::now();
-            let format = opts.format.unwrap_or(u.format);
+            let format = output_format(opts.format, u.format, background);
             let err = |source| OutputError::Export { use_name: u.name.clone(), source };
-            let encoded = export::encode(image, format, u.max_bytes).map_err(err)?;
+            let encoded = if background.transparent() {
+                export::encode_rgba(&rendered.to_rgba(), format, u.max_bytes)
+            } else {
+                export::encode(&rendered.image, format, u.max_bytes)
+            }
+            .map_err(err)?;
             let rel = format!("{folder}/{}.{}", u.name, format.extension());
             export::write_atomic(&dir.join(&rel), &encoded.bytes).map_err(err)?;
             let timings = OutputTimings { plan: j.planning, render: render_time, encode: encoding.elapsed() };
-            let thumb = (u.width == u.height).then(|| resize_rgb(image, 240, 240));
+            // The contact sheet shows a cut-out on the sheet's own paper colour.
+            let thumb = (u.width == u.height).then(|| {
+                let shown = if background.transparent() { on_paper(rendered) } else { rendered.image.clone() };
+                resize_rgb(&shown, 240, 240)
+            });
             Ok(Made {
                 report: OutputReport {
                     use_name: u.name.clone(),
@@ -500,7 +565,44 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
         }
     }
     remove_stale(dir, folder, &made);
-    PhotoOutputs { made, errors, verdicts: sitter.judgement.verdicts }
+    PhotoOutputs { made, matting, errors, verdicts: sitter.judgement.verdicts }
+}
+
+/// The format an output is written in: the one asked for, else the use's own, except that a
+/// transparent background needs an alpha channel, which JPEG lacks: PNG then.
+pub fn output_format(asked: Option<Format>, own: Format, background: Background) -> Format {
+    match asked {
+        Some(f) => f,
+        None if background.transparent() && own == Format::Jpeg => Format::Png,
+        None => own,
+    }
+}
+
+/// The contact sheet's paper colour.
+const PAPER: [u8; 3] = [246, 246, 244];
+
+/// A cut-out laid on the contact sheet's paper.
+fn on_paper(r: &Rendered) -> RgbImage {
+    let mut out = r.image.clone();
+    for (p, &a) in out.pixels_mut().zip(&r.alpha) {
+        for c in 0..3 {
+            p[c] = (f32::from(p[c]) * a + f32::from(PAPER[c]) * (1.0 - a)).round() as u8;
+        }
+    }
+    out
+}
+
+/// A rendered output resized (with its alpha when it carries one).
+fn resize_rendered(r: &Rendered, w: u32, h: u32, with_alpha: bool) -> Rendered {
+    let image = resize_rgb(&r.image, w, h);
+    let alpha = if with_alpha {
+        let (rw, rh) = r.image.dimensions();
+        let plane = PersonMatte { width: rw, height: rh, alpha: r.alpha.clone() }.to_gray();
+        headshot_core::resize::resize_gray(&plane, w, h).as_raw().iter().map(|&v| f32::from(v) / 255.0).collect()
+    } else {
+        vec![1.0; (w * h) as usize]
+    };
+    Rendered { image, alpha }
 }
 
 /// File name of the gallery's copy of the photo, in its folder.
@@ -549,8 +651,7 @@ pub fn contact_sheet(tiles: &[RgbImage]) -> Option<RgbImage> {
     const GAP: u32 = 12;
     let cols = (tiles.len() as u32).min(5);
     let rows = (tiles.len() as u32).div_ceil(cols);
-    let mut sheet =
-        RgbImage::from_pixel(cols * (TILE + GAP) + GAP, rows * (TILE + GAP) + GAP, image::Rgb([246, 246, 244]));
+    let mut sheet = RgbImage::from_pixel(cols * (TILE + GAP) + GAP, rows * (TILE + GAP) + GAP, image::Rgb(PAPER));
     for (i, t) in tiles.iter().enumerate() {
         let (c, r) = (i as u32 % cols, i as u32 / cols);
         let t = if t.dimensions() == (TILE, TILE) { t.clone() } else { resize_rgb(t, TILE, TILE) };
@@ -620,9 +721,10 @@ pub fn run(
                 }
                 None => &opts,
             };
-            let PhotoOutputs { made, errors: errs, verdicts } = make_outputs(&a, analyzer, opts, out, folder);
+            let PhotoOutputs { made, matting, errors: errs, verdicts } = make_outputs(&a, analyzer, opts, out, folder);
             let mut times = crate::timings::StageTimes::default();
             times.add_analysis(&a.timings);
+            times.matting += matting;
             for m in &made {
                 times.add_output(&m.timings);
             }

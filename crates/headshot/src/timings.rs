@@ -19,6 +19,8 @@ pub struct StageTimes {
     pub segment: Duration,
     /// Measures, judgement and report.
     pub judge: Duration,
+    /// The person's matte for cut-out outputs (portrait matting), once per photo.
+    pub matting: Duration,
     pub plan: Duration,
     pub render: Duration,
     /// Encoding within the byte limit and the atomic write.
@@ -50,19 +52,21 @@ impl StageTimes {
         self.mesh += o.mesh;
         self.segment += o.segment;
         self.judge += o.judge;
+        self.matting += o.matting;
         self.plan += o.plan;
         self.render += o.render;
         self.encode += o.encode;
     }
 
     /// The stages with their names, in the order of the data path.
-    pub fn stages(&self) -> [(&'static str, Duration); 8] {
+    pub fn stages(&self) -> [(&'static str, Duration); 9] {
         [
             ("decode", self.decode),
             ("detect", self.detect),
             ("mesh", self.mesh),
             ("segment", self.segment),
             ("measure+judge", self.judge),
+            ("matting", self.matting),
             ("plan", self.plan),
             ("render", self.render),
             ("encode+write", self.encode),

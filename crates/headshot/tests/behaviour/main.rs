@@ -6,6 +6,7 @@
 
 mod cli;
 mod common;
+mod cutout;
 mod decode;
 mod faces;
 mod judgement;

@@ -1,0 +1,170 @@
+//! A faster form of one of tract's operations, put in place of the general one where it computes
+//! exactly the same thing: `Upsample2x` for ONNX `Resize` nodes that double both spatial axes,
+//! linear, with half-pixel centres and clamped edges (PyTorch's
+//! `interpolate(scale_factor=2, mode="bilinear")`), as the portrait matting model (MODNet) does
+//! six times over large feature maps. tract resamples one axis at a time through a generic
+//! gather with a weight per tap, slow along the innermost axis: at 512x384 on one core its
+//! upsamplings took 149 ms of a 740 ms run; this op does the same sums row by row, each output
+//! pixel 3/4 of its nearest input pixel and 1/4 of the next one in each direction (25 ms).
+//! (Zero padding and channel concatenation were tried the same way and were no faster than
+//! tract's own.)
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::*;
+use tract_onnx::tract_core::ops::nn::resize::{CoordTransformer, Interpolator};
+use tract_onnx_opl::resize::{CoordTransform, Resize};
+
+/// Bilinear upsampling by two of the last two axes of a rank-4 f32 tensor (N, C, H, W).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Upsample2x;
+
+impl Op for Upsample2x {
+    fn name(&self) -> StaticName {
+        "Upsample2x".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for Upsample2x {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let input = args_1!(inputs);
+        let view = input.to_plain_array_view::<f32>()?;
+        let shape = view.shape().to_vec();
+        ensure!(shape.len() == 4, "Upsample2x takes a rank-4 tensor, got {shape:?}");
+        let (h, w) = (shape[2], shape[3]);
+        let copied;
+        let data: &[f32] = match view.as_slice() {
+            Some(flat) => flat,
+            None => {
+                copied = view.iter().copied().collect::<Vec<f32>>();
+                &copied
+            }
+        };
+        let mut out = vec![0f32; data.len() * 4];
+        for (plane, dst) in data.chunks_exact(h * w).zip(out.chunks_exact_mut(4 * h * w)) {
+            upsample_plane(plane, h, w, dst);
+        }
+        let t = tract_ndarray::Array4::from_shape_vec((shape[0], shape[1], 2 * h, 2 * w), out)?.into_tensor();
+        Ok(tvec!(t.into_tvalue()))
+    }
+}
+
+impl TypedOp for Upsample2x {
+    as_op!();
+
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        let s = &inputs[0].shape;
+        ensure!(s.rank() == 4, "Upsample2x takes a rank-4 tensor");
+        let shape = [s[0].clone(), s[1].clone(), s[2].clone() * 2, s[3].clone() * 2];
+        Ok(tvec!(f32::fact(shape)))
+    }
+}
+
+/// One `h` x `w` plane into `2h` x `2w`: along each axis, output `2i` is `3/4 x[i] + 1/4
+/// x[i-1]` and `2i+1` is `3/4 x[i] + 1/4 x[i+1]`, indices clamped to the plane (half-pixel
+/// centres: output pixel `j` samples input position `j/2 - 1/4`).
+pub fn upsample_plane(src: &[f32], h: usize, w: usize, dst: &mut [f32]) {
+    if h == 0 || w == 0 {
+        return;
+    }
+    let w2 = 2 * w;
+    // The input rows widened, one at a time, two kept (the row and its neighbour).
+    let widen = |row: &[f32], out: &mut [f32]| {
+        for i in 0..w {
+            let (l, c, r) = (row[i.saturating_sub(1)], row[i], row[(i + 1).min(w - 1)]);
+            out[2 * i] = 0.75 * c + 0.25 * l;
+            out[2 * i + 1] = 0.75 * c + 0.25 * r;
+        }
+    };
+    let mut wide = vec![0f32; h * w2];
+    for (row, out) in src.chunks_exact(w).zip(wide.chunks_exact_mut(w2)) {
+        widen(row, out);
+    }
+    for j in 0..h {
+        let (up, cur, down) =
+            (&wide[j.saturating_sub(1) * w2..][..w2], &wide[j * w2..][..w2], &wide[(j + 1).min(h - 1) * w2..][..w2]);
+        let (even, odd) = dst[2 * j * w2..(2 * j + 2) * w2].split_at_mut(w2);
+        for (((e, o), (&c, &u)), &d) in even.iter_mut().zip(odd.iter_mut()).zip(cur.iter().zip(up)).zip(down) {
+            *e = 0.75 * c + 0.25 * u;
+            *o = 0.75 * c + 0.25 * d;
+        }
+    }
+}
+
+/// Puts `Upsample2x` in place of every `Resize` node of `model` that it computes exactly: linear,
+/// half-pixel centres, rank 4, twice the size on the last two axes and the same on the others.
+/// Returns how many were replaced.
+pub fn replace_resizes(model: &mut TypedModel) -> TractResult<usize> {
+    let mut replaced = 0;
+    for id in model.eval_order()? {
+        let node = model.node(id);
+        let Some(r) = node.op_as::<Resize>() else { continue };
+        let half_pixel = matches!(
+            r.coord_transformer,
+            CoordTransform::Plain(CoordTransformer::HalfPixel | CoordTransformer::PytorchHalfPixel)
+        );
+        if !half_pixel || r.interpolator != Interpolator::Linear || r.antialias || r.exclude_outside {
+            continue;
+        }
+        let (input, output) = (model.outlet_fact(node.inputs[0])?, &node.outputs[0].fact);
+        let (Some(i), Some(o)) = (input.shape.as_concrete(), output.shape.as_concrete()) else { continue };
+        let twice = i.len() == 4
+            && o.len() == 4
+            && input.datum_type == f32::datum_type()
+            && (i[0], i[1], 2 * i[2], 2 * i[3]) == (o[0], o[1], o[2], o[3])
+            // With one input pixel the half-pixel grid clamps everything to it; the op would
+            // agree, but there is nothing to gain.
+            && i[2] > 1
+            && i[3] > 1;
+        if !twice {
+            continue;
+        }
+        let patch = TypedModelPatch::replace_single_op(model, node, &node.inputs[..1], Upsample2x)?;
+        patch.apply(model)?;
+        replaced += 1;
+    }
+    Ok(replaced)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ONNX Resize, linear, half-pixel, scale 2, written out from its definition: output pixel
+    /// `j` samples input position `(j + 0.5) / 2 - 0.5`, clamped to the plane, interpolated.
+    fn reference(src: &[f32], h: usize, w: usize) -> Vec<f32> {
+        let sample = |len: usize, j: usize| {
+            let x = ((j as f32 + 0.5) / 2.0 - 0.5).clamp(0.0, (len - 1) as f32);
+            let i0 = x.floor() as usize;
+            (i0, (i0 + 1).min(len - 1), x - i0 as f32)
+        };
+        let mut out = vec![0f32; 4 * h * w];
+        for y in 0..2 * h {
+            let (y0, y1, fy) = sample(h, y);
+            for x in 0..2 * w {
+                let (x0, x1, fx) = sample(w, x);
+                let g = |yy: usize, xx: usize| src[yy * w + xx];
+                let top = g(y0, x0) * (1.0 - fx) + g(y0, x1) * fx;
+                let bot = g(y1, x0) * (1.0 - fx) + g(y1, x1) * fx;
+                out[y * 2 * w + x] = top * (1.0 - fy) + bot * fy;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn it_matches_the_definition_of_a_half_pixel_bilinear_resize() {
+        for (h, w) in [(1, 1), (2, 3), (5, 7), (16, 9)] {
+            let src: Vec<f32> = (0..h * w).map(|k| ((k * 7919 % 101) as f32) / 10.0 - 3.0).collect();
+            let mut got = vec![0f32; 4 * h * w];
+            upsample_plane(&src, h, w, &mut got);
+            let want = reference(&src, h, w);
+            for (k, (a, b)) in got.iter().zip(&want).enumerate() {
+                assert!((a - b).abs() < 1e-5, "{h}x{w} at {k}: {a} vs {b}");
+            }
+        }
+    }
+}
