@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::background::BackgroundMeasures;
 use crate::face::{Face, FaceDetails};
 use crate::measure::{FramingMeasures, LightingMeasures};
+use crate::plan::{self, Canvas, Head};
 use crate::uses::{Catalogue, Use, UseKind};
 
 /// What kind of picture a photo is.
@@ -91,6 +92,9 @@ pub struct Scene {
 pub struct SubjectMeasures {
     pub framing: FramingMeasures,
     pub lighting: LightingMeasures,
+    /// The head as the crop planner sees it (photo pixels): every use's frame is planned
+    /// from it when judging, so a verdict knows what its output would show.
+    pub head: Head,
 }
 
 impl Scene {
@@ -363,11 +367,20 @@ pub enum Fix {
     Straighten,
     EvenOutLighting,
     PickPrimarySubject,
+    /// Made smaller than the use's size, at the largest size the photo's pixels allow (only
+    /// when the person asks for it).
+    SmallerOutput,
 }
 
 impl Fix {
-    pub const ALL: [Fix; 5] =
-        [Fix::CropTighter, Fix::ReplaceBackground, Fix::Straighten, Fix::EvenOutLighting, Fix::PickPrimarySubject];
+    pub const ALL: [Fix; 6] = [
+        Fix::CropTighter,
+        Fix::ReplaceBackground,
+        Fix::Straighten,
+        Fix::EvenOutLighting,
+        Fix::PickPrimarySubject,
+        Fix::SmallerOutput,
+    ];
 
     /// The fix in plain words, for people.
     pub fn words(self) -> &'static str {
@@ -377,6 +390,19 @@ impl Fix {
             Fix::Straighten => "straighten",
             Fix::EvenOutLighting => "even out the light",
             Fix::PickPrimarySubject => "pick one subject",
+            Fix::SmallerOutput => "make it smaller than asked",
+        }
+    }
+
+    /// The fix as done, for the outputs it was applied to.
+    pub fn done(self) -> &'static str {
+        match self {
+            Fix::CropTighter => "cropped tighter",
+            Fix::ReplaceBackground => "background replaced",
+            Fix::Straighten => "straightened",
+            Fix::EvenOutLighting => "light evened out",
+            Fix::PickPrimarySubject => "one subject picked",
+            Fix::SmallerOutput => "made smaller",
         }
     }
 }
@@ -399,6 +425,25 @@ pub struct Verdict {
     /// number (1 = the most prominent, as in `faces`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<usize>,
+    /// How much the use's frame enlarges the photo at the face (output pixels per source
+    /// pixel), when there is a face: past the use's `max_enlarge` the verdict says
+    /// `low-resolution`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enlarge: Option<f32>,
+}
+
+impl Verdict {
+    /// The reasons in plain words, with the figure behind a want of pixels: "not enough pixels
+    /// (would enlarge 3.1x)".
+    pub fn reason_words(&self) -> Vec<String> {
+        self.reasons
+            .iter()
+            .map(|r| match (r, self.enlarge) {
+                (Reason::LowResolution, Some(e)) => format!("{} (would enlarge {e:.1}x)", r.words()),
+                _ => r.words().to_string(),
+            })
+            .collect()
+    }
 }
 
 #[derive(Default)]
@@ -466,6 +511,7 @@ pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
     let mut b = Builder::default();
     let headshot = u.kind == UseKind::Headshot;
     let mut legibility = None;
+    let mut enlarge = None;
     let measures = scene.subjects.get(i).copied();
     // The class this person's own framing has (a group's members are each framed somehow).
     let framing = measures.map_or(Framing::NoPerson, |m| classify_subject(&m.framing));
@@ -531,6 +577,10 @@ pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
                 let l = thumbnail_legibility(face, u);
                 legibility = Some(l);
             }
+            if let Some(m) = &measures {
+                let matte_ok = fm.person_coverage > 0.02 && fm.hair_above_box > 0.0;
+                enlarge = Some(judge_frame(scene, u, &m.head, matte_ok, &mut b));
+            }
         }
     }
     let status = b.status.unwrap_or(Status::Ready);
@@ -544,7 +594,51 @@ pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
         score,
         thumbnail_legibility: legibility,
         subject: (scene.people >= 2 || i > 0).then_some(i + 1),
+        enlarge: enlarge.map(|e| (e * 100.0).round() / 100.0),
     }
+}
+
+/// Plans the use's frame the way the studio will and judges what it shows: a head cut by the
+/// frame, or pixels enlarged past the use's limit. A frame the photo has no room for, when a
+/// new backdrop would give it room (the person's outline known, and not cut by the photo's
+/// sides), asks for the background to be replaced. Returns the enlargement at the face.
+fn judge_frame(scene: &Scene, u: &Use, head: &Head, matte_ok: bool, b: &mut Builder) -> f32 {
+    let replaced = b.fixes.contains(&Fix::ReplaceBackground);
+    let canvas = if replaced { Canvas::Extendable } else { Canvas::PhotoOnly };
+    let (w, h) = (scene.width, scene.height);
+    let mut seen = plan::plan(head, u, w, h, canvas, None).head_in_frame(head);
+    if !seen.whole(head, u) && !replaced && matte_ok {
+        let extended = plan::plan(head, u, w, h, Canvas::Extendable, None).head_in_frame(head);
+        if extended.whole(head, u) {
+            b.flag(Status::Fixable, Reason::FramingTooTight, Some(Fix::ReplaceBackground));
+            seen = extended;
+        }
+    }
+    if !seen.whole(head, u) {
+        b.flag(Status::Unsuitable, Reason::HeadCutOff, None);
+    }
+    if seen.enlarge > u.max_enlarge() {
+        b.flag(Status::Unsuitable, Reason::LowResolution, None);
+    }
+    seen.enlarge
+}
+
+/// The verdict about face `i` for `u` when the person accepts an output smaller than the use's
+/// size: a use unsuitable only for want of pixels becomes fixable, made at the largest size
+/// the pixels allow. Other verdicts are returned as they are.
+pub fn smaller_if_needed(scene: &Scene, u: &Use, i: usize, v: Verdict) -> Verdict {
+    if v.status != Status::Unsuitable || !v.reasons.contains(&Reason::LowResolution) {
+        return v;
+    }
+    let relaxed = Use { max_enlarge: Some(f32::INFINITY), min_source_px: 0, ..u.clone() };
+    let mut w = verdict(scene, &relaxed, i);
+    if w.status == Status::Unsuitable {
+        return v;
+    }
+    w.status = Status::Fixable;
+    w.reasons.push(Reason::LowResolution);
+    w.fixes.push(Fix::SmallerOutput);
+    w
 }
 
 /// Whether a head tilted by `roll_deg` is turned straight in the outputs (and so whether a

@@ -4,6 +4,15 @@ use image::{GrayImage, RgbImage};
 
 use crate::geometry::Rect;
 
+/// A cut-out has at least this share of its frame transparent (a person fills well under 90 %
+/// of any frame they are cut out of)...
+const MIN_CUTOUT_TRANSPARENT: f32 = 0.1;
+/// ... and the person segmentation covers at least this share of its opaque part: a real
+/// cut-out is all person but for the segmentation's soft edge and misses, while an avatar
+/// circle keeps the background inside it (Grace Hopper's photo: 0.997 cut out, 0.64 as a round
+/// avatar).
+const MIN_CUTOUT_AGREEMENT: f32 = 0.85;
+
 /// A soft person mask over an image (usually the analysis copy), one f32 per pixel, 0..1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PersonMatte {
@@ -33,6 +42,30 @@ impl PersonMatte {
             return 0.0;
         }
         self.alpha.iter().sum::<f32>() / self.alpha.len() as f32
+    }
+
+    /// Whether a photo's own transparency (`self`) really cuts a person out: enough of the frame
+    /// is transparent, and the opaque part is where the person segmentation (`seen`, same size)
+    /// finds the person. A round avatar or a single transparent pixel over a busy photo is not
+    /// a cut-out, whatever its alpha channel says.
+    pub fn outlines_person(&self, seen: &PersonMatte) -> bool {
+        let (transparent, agreement) = self.cutout_measures(seen);
+        transparent >= MIN_CUTOUT_TRANSPARENT && agreement >= MIN_CUTOUT_AGREEMENT
+    }
+
+    /// The share of the frame transparent in `self`, and the share of its opaque part that the
+    /// person in `seen` covers.
+    pub fn cutout_measures(&self, seen: &PersonMatte) -> (f32, f32) {
+        if self.alpha.len() != seen.alpha.len() || self.alpha.is_empty() {
+            return (0.0, 0.0);
+        }
+        let transparent = self.alpha.iter().filter(|&&a| a < 0.5).count() as f32 / self.alpha.len() as f32;
+        let (mut opaque, mut person) = (0usize, 0usize);
+        for (&a, &b) in self.alpha.iter().zip(&seen.alpha) {
+            opaque += usize::from(a >= 0.5);
+            person += usize::from(a >= 0.5 && b >= 0.5);
+        }
+        (transparent, person as f32 / opaque.max(1) as f32)
     }
 
     /// The box around pixels over one half, in matte pixels; `None` if there are none.

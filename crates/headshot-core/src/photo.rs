@@ -22,6 +22,9 @@ pub struct Limits {
     pub max_bytes: u64,
     /// Long side of the analysis copy, in pixels.
     pub analysis_long_side: u32,
+    /// Most memory one photo's decoding may take, in bytes, estimated from its header before
+    /// any pixel buffer exists (a 16-bit PNG of zeros is tiny on disk and huge in memory).
+    pub max_decode_bytes: u64,
 }
 
 impl Default for Limits {
@@ -32,7 +35,46 @@ impl Default for Limits {
             // ~1.9 MP for a 4:3 photo: enough for faces down to ~20 px in a full-body shot, small
             // enough that detection and measurements stay in tens of milliseconds.
             analysis_long_side: 1600,
+            max_decode_bytes: MAX_DECODE_BYTES,
         }
+    }
+}
+
+/// Memory all the photos being decoded at once may take together, in bytes: photos decode in
+/// parallel, and one that needs more than what is left waits for the others to finish.
+pub const DECODE_BUDGET: u64 = 2 << 30;
+
+/// Most memory one photo may take to decode: a 100 MP 8-bit photo fits (about 950 MiB), a
+/// 10000x10000 16-bit one (1.6 GB) does not.
+pub const MAX_DECODE_BYTES: u64 = 1 << 30;
+
+/// The decoding memory in use across the process, against `DECODE_BUDGET`.
+static DECODING: (std::sync::Mutex<u64>, std::sync::Condvar) = (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+/// `bytes` of the decode budget, held while a photo decodes.
+struct DecodeGrant(u64);
+
+impl DecodeGrant {
+    /// Waits until `bytes` (at most the whole budget) fit beside the decodes under way.
+    fn wait_for(bytes: u64) -> DecodeGrant {
+        let bytes = bytes.min(DECODE_BUDGET);
+        let (lock, freed) = &DECODING;
+        // A poisoned lock only means another decode panicked; the count is still right.
+        let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while *used + bytes > DECODE_BUDGET {
+            used = freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += bytes;
+        DecodeGrant(bytes)
+    }
+}
+
+impl Drop for DecodeGrant {
+    fn drop(&mut self) {
+        let (lock, freed) = &DECODING;
+        let mut used = lock.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(self.0);
+        freed.notify_all();
     }
 }
 
@@ -49,6 +91,8 @@ pub enum PhotoErrorKind {
     TooLarge,
     /// Could not be read from disk.
     Io,
+    /// Read, but a model failed on it: not the photo's fault.
+    Model,
 }
 
 /// A photo that could not be read, with the path and the reason.
@@ -109,11 +153,31 @@ impl Photo {
         self.pixels.height()
     }
 
+    /// Lays the photo on white and drops its alpha: for transparency that is not a cut-out of
+    /// a person (a round avatar's corners), so the photo is analysed as what it shows.
+    pub fn flatten_onto_white(&mut self) {
+        let Some(alpha) = self.alpha.take() else { return };
+        // The pixels were laid on mid grey (128); the same colour on white is that plus
+        // 127 times the transparency.
+        for (p, a) in self.pixels.pixels_mut().zip(alpha.pixels()) {
+            let lift = (127 * u32::from(255 - a[0]) + 127) / 255;
+            for c in p.0.iter_mut() {
+                *c = (u32::from(*c) + lift).min(255) as u8;
+            }
+        }
+        let long = self.analysis.width().max(self.analysis.height());
+        self.analysis = analysis_copy(&self.pixels, long).0;
+    }
+
     /// Reads and decodes a photo from disk.
     pub fn open(path: &Path, limits: &Limits) -> Result<Photo, PhotoError> {
         let meta = std::fs::metadata(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
         if meta.is_dir() {
             return Err(PhotoError::new(path, PhotoErrorKind::Io, "is a directory"));
+        }
+        if !meta.is_file() {
+            // A FIFO, socket or device: reading it could block forever or never end.
+            return Err(PhotoError::new(path, PhotoErrorKind::Io, "not a regular file"));
         }
         if meta.len() > limits.max_bytes {
             return Err(PhotoError::new(
@@ -172,6 +236,22 @@ impl Photo {
         if w == 0 || h == 0 {
             return Err(PhotoError::new(path, PhotoErrorKind::Decode, "the image has no pixels"));
         }
+
+        // The decoder's buffer, a turned copy of it, and the 8-bit colour and alpha planes.
+        let needed = decoder.total_bytes().saturating_mul(2).saturating_add(4 * u64::from(w) * u64::from(h));
+        if needed > limits.max_decode_bytes {
+            return Err(PhotoError::new(
+                path,
+                PhotoErrorKind::TooLarge,
+                format!(
+                    "{w}x{h} {:?} needs about {} MB to decode; the limit is {} MB",
+                    decoder.color_type(),
+                    needed >> 20,
+                    limits.max_decode_bytes >> 20
+                ),
+            ));
+        }
+        let _grant = DecodeGrant::wait_for(needed);
 
         // Metadata problems are not fatal: a photo with a broken EXIF block is still a photo.
         let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
@@ -306,14 +386,58 @@ fn png_header_size(bytes: &[u8]) -> Option<(u32, u32)> {
     Some((be(16), be(20)))
 }
 
-/// Whether a JPEG stops before its end-of-image marker. The marker must follow the last
-/// start-of-scan (an EXIF thumbnail's own markers come earlier; inside entropy-coded data 0xFF
-/// is always followed by 0x00 or a restart marker, so 0xFFD9 there is the real end).
+/// Whether a JPEG stops before its image ends: its marker segments are walked from the start,
+/// through every scan's entropy-coded data, to the first end-of-image marker. Whatever follows
+/// that marker is not the image's (a motion photo's video, a tool's trailer, random bytes) and
+/// is never read; an embedded EXIF thumbnail sits inside an APP1 segment and is skipped whole.
 fn jpeg_is_truncated(bytes: &[u8]) -> bool {
-    let last_sos = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
-    match last_sos {
-        None => true,
-        Some(i) => !bytes[i..].windows(2).any(|w| w == [0xFF, 0xD9]),
+    jpeg_image_end(bytes).is_none()
+}
+
+/// The offset just past a JPEG's end-of-image marker, when the walk reaches one after at least
+/// one scan.
+fn jpeg_image_end(bytes: &[u8]) -> Option<usize> {
+    let n = bytes.len();
+    if n < 4 || bytes[..2] != [0xFF, 0xD8] {
+        return None;
+    }
+    let length = |i: usize| -> Option<usize> {
+        let len = usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
+        (len >= 2).then_some(len)
+    };
+    let mut i = 2;
+    let mut scanned = false;
+    loop {
+        // The next marker: decoders skip stray bytes between segments, and 0xFF fill bytes.
+        i += bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+        while bytes.get(i) == Some(&0xFF) {
+            i += 1;
+        }
+        let marker = *bytes.get(i)?;
+        i += 1;
+        match marker {
+            0xD9 => return scanned.then_some(i),
+            // Markers without a length.
+            0x01 | 0xD0..=0xD7 => {}
+            0xDA => {
+                i += length(i)?;
+                // Entropy-coded data: 0xFF is followed by a stuffed 0x00, a restart marker or
+                // fill; anything else is the next marker.
+                loop {
+                    i += bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+                    match *bytes.get(i + 1)? {
+                        0x00 | 0xD0..=0xD7 => i += 2,
+                        0xFF => i += 1,
+                        _ => break,
+                    }
+                }
+                scanned = true;
+            }
+            _ => i += length(i)?,
+        }
+        if i > n {
+            return None;
+        }
     }
 }
 
@@ -326,6 +450,54 @@ mod tests {
         let e = Photo::decode(Path::new("x.jpg"), &[], &Limits::default()).expect_err("an error");
         assert_eq!(e.kind, PhotoErrorKind::Decode);
         assert!(e.to_string().starts_with("x.jpg:"));
+    }
+
+    /// A small real JPEG, made by the encoder this crate ships with.
+    fn small_jpeg(progressive_like_noise: bool) -> Vec<u8> {
+        let img = RgbImage::from_fn(64, 48, |x, y| {
+            let v = if progressive_like_noise { ((x * 37 + y * 91) % 255) as u8 } else { (x * 4) as u8 };
+            image::Rgb([v, (y * 5) as u8, 255 - v])
+        });
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).encode_image(&img).expect("encodes");
+        out
+    }
+
+    #[test]
+    fn a_complete_jpeg_with_anything_after_its_end_is_complete() {
+        for noisy in [false, true] {
+            let jpeg = small_jpeg(noisy);
+            assert!(!jpeg_is_truncated(&jpeg));
+            // A motion photo: a video after the image, with marker-like pairs in it.
+            let mut motion = jpeg.clone();
+            motion.extend_from_slice(b"\0\0\0\x18ftypmp42");
+            motion.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 0xFF, 0xD8, 0x12, 0xFF]);
+            assert!(!jpeg_is_truncated(&motion));
+            // Random tails (a fixed generator, so a failure repeats).
+            let mut state = 0x2545_F491_4F6C_DD1Du64;
+            for _ in 0..200 {
+                let mut tail = jpeg.clone();
+                for _ in 0..512 {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    tail.push((state >> 24) as u8);
+                }
+                assert!(!jpeg_is_truncated(&tail));
+                assert!(Photo::decode(Path::new("tail.jpg"), &tail, &Limits::default()).is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn a_jpeg_cut_anywhere_before_its_end_is_truncated() {
+        let jpeg = small_jpeg(true);
+        for cut in (4..jpeg.len() - 1).step_by(7) {
+            assert!(jpeg_is_truncated(&jpeg[..cut]), "cut at {cut} of {}", jpeg.len());
+        }
+        let e = Photo::decode(Path::new("cut.jpg"), &jpeg[..jpeg.len() / 2], &Limits::default()).expect_err("error");
+        assert_eq!(e.kind, PhotoErrorKind::Decode);
+        assert!(e.to_string().starts_with("cut.jpg: truncated JPEG"), "{e}");
     }
 
     #[test]

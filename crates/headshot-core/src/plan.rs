@@ -10,42 +10,29 @@ use serde::Serialize;
 use crate::face::Face;
 use crate::geometry::Point;
 use crate::judge::needs_straightening;
-use crate::uses::{Use, UseKind};
+use crate::matte::PersonMatte;
+use crate::uses::{Composition, Use, UseKind};
+
+/// A turned subject is placed to look into the frame when the head turns more than this.
+const TURNED_DEG: f32 = 8.0;
+
+/// The hairline of most adult heads sits about this many eye-to-chin distances above the eyes.
+const FOREHEAD_OVER_EYE_TO_CHIN: f32 = 0.6;
+
+/// How far past the frame's edge a headshot's estimated forehead or chin may fall, as a share
+/// of the frame height, in the tightest crops of a face that fills the photo.
+const HEADSHOT_SLACK: f32 = 0.02;
+
+/// The least room kept above the crown in any output, as a share of the frame height: hair
+/// may come close to the edge in a tight crop, never touch it.
+pub const MIN_HEADROOM: f32 = 0.03;
 
 /// When the photo lacks room and the background is kept, the frame may tighten to this share of
 /// its planned height before the subject is moved off the planned eye line instead.
 const MIN_TIGHTEN: f32 = 0.7;
 
-/// Where the head sits in a use's frame.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Composition {
-    /// Head height (hair top to chin) as a share of the frame height.
-    pub head: f32,
-    /// Eye line, from the top, as a share of the frame height.
-    pub eye_line: f32,
-    /// Eye midpoint, from the left, as a share of the frame width.
-    pub eye_x: f32,
-}
-
-impl Composition {
-    /// The composition for a use, after framing.md: headshots tight with shoulders, the eye line
-    /// about a third down; circles with room around the head; portraits wider, the eye line
-    /// higher; the LinkedIn-style banner with the subject to the right of the profile circle.
-    pub fn for_use(u: &Use) -> Composition {
-        let aspect = u.aspect();
-        match u.kind {
-            UseKind::Headshot if u.circle => Composition { head: 0.50, eye_line: 0.43, eye_x: 0.5 },
-            UseKind::Headshot if aspect >= 0.95 => Composition { head: 0.54, eye_line: 0.40, eye_x: 0.5 },
-            UseKind::Headshot => Composition { head: 0.42, eye_line: 0.36, eye_x: 0.5 },
-            UseKind::Portrait if aspect > 3.0 => Composition { head: 0.34, eye_line: 0.36, eye_x: 0.74 },
-            UseKind::Portrait if aspect > 1.2 => Composition { head: 0.27, eye_line: 0.32, eye_x: 0.5 },
-            UseKind::Portrait => Composition { head: 0.21, eye_line: 0.26, eye_x: 0.5 },
-        }
-    }
-}
-
 /// The head as the planner sees it, in photo pixels.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Head {
     /// Midpoint between the eyes.
     pub eye_mid: Point,
@@ -59,6 +46,13 @@ pub struct Head {
     pub roll_deg: f32,
     /// Whether `eye_to_top` came from the matte (else it is the typical proportion).
     pub top_from_matte: bool,
+    /// Which way the face is turned, degrees: > 0 towards the viewer's right.
+    pub yaw_deg: f32,
+    /// The person runs into the photo's left, right or top edge: a canvas extended past that
+    /// side would show the body (or the head) ending in a hard line.
+    pub cut_left: bool,
+    pub cut_right: bool,
+    pub cut_top: bool,
 }
 
 impl Head {
@@ -94,7 +88,58 @@ impl Head {
             }
             None => (typical, false),
         };
-        Head { eye_mid, inter_eye: lm.inter_eye(), eye_to_chin, eye_to_top, roll_deg, top_from_matte }
+        Head {
+            eye_mid,
+            inter_eye: lm.inter_eye(),
+            eye_to_chin,
+            eye_to_top,
+            roll_deg,
+            top_from_matte,
+            yaw_deg: face.details.as_ref().map_or(0.0, |d| d.pose.yaw_deg),
+            cut_left: false,
+            cut_right: false,
+            cut_top: false,
+        }
+    }
+
+    /// Reads the head of `face` (photo pixels) with the person matte (analysis pixels, `scale`
+    /// photo pixels each): the hair top, and which of the photo's edges the person runs into
+    /// from the eyes down to four head heights below.
+    pub fn read(face: &Face, matte: &PersonMatte, scale: f32) -> Head {
+        let b = face.bbox;
+        let eye_y = face.landmarks.eye_mid().y;
+        let top = matte.head_top(b.x / scale, b.right() / scale, eye_y / scale).map(|y| y * scale);
+        let mut head = Head::new(face, top);
+        let (mw, mh) = (matte.width, matte.height);
+        if mw < 2 || mh < 2 {
+            return head;
+        }
+        let y0 = (eye_y / scale).max(0.0) as u32;
+        let y1 = (((eye_y + 4.0 * head.height()) / scale) as u32).min(mh);
+        let rows = y1.saturating_sub(y0).max(1);
+        // A few rows of hair or a shoulder at the edge already show as a hard line.
+        let runs_into = |x: u32| (y0..y1).filter(|&y| matte.get(x, y) > 0.5).count() * 50 >= rows as usize;
+        head.cut_left = runs_into(0);
+        head.cut_right = runs_into(mw - 1);
+        head.cut_top = top.is_some_and(|t| t <= scale);
+        head
+    }
+
+    /// The point `d` photo pixels below the eyes' midpoint along the face's own vertical
+    /// (above for negative `d`).
+    pub fn along(&self, d: f32) -> Point {
+        let (sin, cos) = self.roll_deg.to_radians().sin_cos();
+        Point::new(self.eye_mid.x - d * sin, self.eye_mid.y + d * cos)
+    }
+
+    /// The crown (hair top), in photo pixels.
+    pub fn crown(&self) -> Point {
+        self.along(-self.eye_to_top)
+    }
+
+    /// The chin, in photo pixels.
+    pub fn chin(&self) -> Point {
+        self.along(self.eye_to_chin)
     }
 
     /// Hair top to chin.
@@ -203,7 +248,8 @@ pub enum Canvas {
     /// The background is kept: the frame must stay inside the photo.
     PhotoOnly,
     /// The background is replaced: the frame may reach past the top and sides (filled with the
-    /// new background) but not below the photo, where the body would end in a hard line.
+    /// new background), but not below the photo, nor past a side the person runs into, where
+    /// the body would end in a hard line.
     Extendable,
 }
 
@@ -222,7 +268,7 @@ pub fn plan(
     canvas: Canvas,
     inter_eye_share: Option<f32>,
 ) -> CropPlan {
-    let comp = Composition::for_use(u);
+    let comp = placed(u.composition(), head);
     let aspect = u.aspect();
     // The same test the verdict's "straighten" fix is given by.
     let angle_deg = if needs_straightening(head.roll_deg) { head.roll_deg } else { 0.0 };
@@ -233,7 +279,7 @@ pub fn plan(
     };
     // Wider crops: move the bottom edge off a joint by growing or shrinking the frame a little.
     if u.kind == UseKind::Portrait && inter_eye_share.is_none() {
-        height = avoid_joints(head, comp, height);
+        height = avoid_joints(head, &comp, height);
     }
 
     // Everything below is linear in the frame height: centre = eye + height * v.
@@ -262,7 +308,10 @@ pub fn plan(
     let right = bound(e.x, v.x + kw / 2.0, w);
     let fit_height = match canvas {
         Canvas::PhotoOnly => bottom.min(top).min(left).min(right),
-        Canvas::Extendable => bottom,
+        Canvas::Extendable => {
+            let side = |cut: bool, bound: f32| if cut { bound } else { f32::INFINITY };
+            bottom.min(side(head.cut_left, left)).min(side(head.cut_right, right)).min(side(head.cut_top, top))
+        }
     };
     let largest = (w / kw).min(h / kh);
 
@@ -270,7 +319,11 @@ pub fn plan(
     let mut center = Point::new(e.x + height * v.x, e.y + height * v.y);
     if fit_height.max(0.0) < height {
         if fit_height >= height * MIN_TIGHTEN {
-            height = fit_height;
+            // Tightened, a portrait's bottom edge still keeps off the joints (by tightening a
+            // little more, to the band's upper edge).
+            let free = joint_free_below(head, &comp, fit_height);
+            let portrait = u.kind == UseKind::Portrait && inter_eye_share.is_none();
+            height = if portrait && free >= height * MIN_TIGHTEN { free } else { fit_height };
             fit = Fit::Tightened;
             center = Point::new(e.x + height * v.x, e.y + height * v.y);
         } else {
@@ -281,12 +334,28 @@ pub fn plan(
             let clamp = |c: f32, half: f32, limit: f32| {
                 if limit <= 2.0 * half { limit / 2.0 } else { c.clamp(half, limit - half) }
             };
+            // Off the planned eye line, the head is what must stay whole: slide so the chin
+            // and the crown (or, where the frame is too short for both, the forehead) are in.
+            let chin = head.chin().y + 0.02 * bh;
+            let crown = head.crown().y - MIN_HEADROOM * bh;
+            let forehead = head.along(-FOREHEAD_OVER_EYE_TO_CHIN * head.eye_to_chin).y;
+            for top in [crown, forehead] {
+                if chin - top <= bh {
+                    center.y = center.y.clamp(chin - bh / 2.0, top + bh / 2.0);
+                    break;
+                }
+            }
             match canvas {
                 Canvas::PhotoOnly => {
                     center.x = clamp(center.x, bw / 2.0, w);
                     center.y = clamp(center.y, bh / 2.0, h);
                 }
-                Canvas::Extendable => center.y = center.y.min(h - bh / 2.0),
+                Canvas::Extendable => {
+                    center.y = center.y.min(h - bh / 2.0);
+                    if head.cut_left || head.cut_right {
+                        center.x = clamp(center.x, bw / 2.0, w);
+                    }
+                }
             }
             fit = Fit::Shifted;
         }
@@ -314,7 +383,7 @@ pub fn plan(
 
 /// Adjusts a portrait frame's height so its bottom edge does not fall on a joint: to whichever
 /// edge of the band is nearer, with the eye line kept where the composition put it.
-fn avoid_joints(head: &Head, comp: Composition, height: f32) -> f32 {
+fn avoid_joints(head: &Head, comp: &Composition, height: f32) -> f32 {
     let hh = head.height();
     // Bottom edge, in head heights below the hair top.
     let units = |height: f32| ((1.0 - comp.eye_line) * height + head.eye_to_top) / hh;
@@ -329,11 +398,83 @@ fn avoid_joints(head: &Head, comp: Composition, height: f32) -> f32 {
     height
 }
 
+/// The largest frame height up to `height` whose bottom edge is off the joints.
+fn joint_free_below(head: &Head, comp: &Composition, height: f32) -> f32 {
+    let hh = head.height();
+    let units = ((1.0 - comp.eye_line) * height + head.eye_to_top) / hh;
+    match JOINT_BANDS.iter().find(|&&(lo, hi)| units > lo && units < hi) {
+        Some(&(lo, _)) => (lo * hh - head.eye_to_top) / (1.0 - comp.eye_line),
+        None => height,
+    }
+}
+
 /// The inter-eye share of frame height a use's composition gives a typical head: the team's
 /// common size is the median of the people's own plans.
 pub fn inter_eye_share(head: &Head, u: &Use) -> f32 {
-    let comp = Composition::for_use(u);
-    head.inter_eye / (head.height() / comp.head)
+    head.inter_eye / (head.height() / u.composition().head)
+}
+
+/// The use's composition for this head: a subject turned to one side goes to the third that
+/// leaves room in front of the face (looking into the frame), where the use allows it.
+pub fn placed(mut comp: Composition, head: &Head) -> Composition {
+    // Turned towards the viewer's right, the subject looks right: room on the right, so the
+    // eyes go left of the centre (and the other way round).
+    let wants_left = head.yaw_deg > TURNED_DEG;
+    let wants_right = head.yaw_deg < -TURNED_DEG;
+    let on_right = comp.eye_x > 0.5;
+    if comp.into_frame && ((wants_left && on_right) || (wants_right && !on_right)) {
+        let mirrored = 1.0 - comp.eye_x;
+        if mirrored > comp.clear_left {
+            comp.eye_x = mirrored;
+        }
+    }
+    comp
+}
+
+/// Where a planned frame puts the head, and how much it enlarges the photo there.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HeadInFrame {
+    /// Crown, forehead (where hair starts on most heads) and chin, from the top, as shares of
+    /// the frame height.
+    pub crown: f32,
+    pub forehead: f32,
+    pub chin: f32,
+    /// The face's sides (the eyes' midpoint plus or minus an inter-eye distance), from the left,
+    /// as shares of the frame width.
+    pub left: f32,
+    pub right: f32,
+    /// Output pixels per photo pixel at the face.
+    pub enlarge: f32,
+}
+
+impl HeadInFrame {
+    /// The whole head is in the frame: for a portrait with room above the crown, for a
+    /// headshot at least from the forehead down (a tight web headshot may crop the top of the
+    /// hair, framing.md; the planner only does so when the photo has no room above); the chin
+    /// and the face's sides inside, clear of the share of the width on the left the use keeps
+    /// free. A portrait of a head the photo itself cuts at the top has no crown to show.
+    pub fn whole(&self, head: &Head, u: &Use) -> bool {
+        let (top, slack) = match u.kind {
+            // The forehead is a typical proportion, not a measured point: a tight crop within a
+            // few per cent of it still shows the whole face.
+            UseKind::Headshot => (self.forehead >= -HEADSHOT_SLACK, HEADSHOT_SLACK),
+            UseKind::Portrait => (!head.cut_top && self.crown >= MIN_HEADROOM, 0.0),
+        };
+        top && self.chin <= 1.0 + slack && self.left >= u.composition().clear_left && self.right <= 1.0
+    }
+}
+
+impl CropPlan {
+    /// Where this frame puts `head`.
+    pub fn head_in_frame(&self, head: &Head) -> HeadInFrame {
+        let (w, h) = (self.out_w as f32, self.out_h as f32);
+        let crown = self.to_output(head.crown()).y / h;
+        let forehead = self.to_output(head.along(-FOREHEAD_OVER_EYE_TO_CHIN * head.eye_to_chin)).y / h;
+        let chin = self.to_output(head.chin()).y / h;
+        let eyes = self.to_output(head.eye_mid).x;
+        let side = head.inter_eye * self.scale();
+        HeadInFrame { crown, forehead, chin, left: (eyes - side) / w, right: (eyes + side) / w, enlarge: self.scale() }
+    }
 }
 
 #[cfg(test)]
@@ -351,6 +492,10 @@ mod tests {
             eye_to_top: 130.0,
             roll_deg: roll,
             top_from_matte: true,
+            yaw_deg: 0.0,
+            cut_left: false,
+            cut_right: false,
+            cut_top: false,
         }
     }
 
@@ -435,6 +580,68 @@ mod tests {
         let u = use_named("team-page");
         let p = plan(&head(Point::new(1000.0, 800.0), 0.0), &u, 3000, 3000, Canvas::PhotoOnly, Some(0.1));
         assert!((60.0 * p.scale() / p.out_h as f32 - 0.1).abs() < 1e-4);
+    }
+
+    #[test]
+    fn a_turned_subject_looks_into_a_wide_frame() {
+        let u = use_named("speaker-page");
+        let eyes_x = |yaw: f32| {
+            let h = Head { yaw_deg: yaw, ..head(Point::new(2000.0, 900.0), 0.0) };
+            let p = plan(&h, &u, 4000, 4000, Canvas::PhotoOnly, None);
+            p.to_output(h.eye_mid).x / p.out_w as f32
+        };
+        // Facing the camera: the catalogue's third. Turned to the viewer's right: the left
+        // third, room in front of the face; turned the other way: the right third.
+        assert!((eyes_x(0.0) - 0.65).abs() < 1e-3, "{}", eyes_x(0.0));
+        assert!((eyes_x(25.0) - 0.35).abs() < 1e-3, "{}", eyes_x(25.0));
+        assert!((eyes_x(-25.0) - 0.65).abs() < 1e-3, "{}", eyes_x(-25.0));
+    }
+
+    #[test]
+    fn the_banner_keeps_the_head_clear_of_the_profile_circle() {
+        let u = use_named("linkedin-banner");
+        for yaw in [-25.0, 0.0, 25.0] {
+            let h = Head { yaw_deg: yaw, ..head(Point::new(2000.0, 900.0), 0.0) };
+            let p = plan(&h, &u, 4000, 4000, Canvas::PhotoOnly, None);
+            let seen = p.head_in_frame(&h);
+            assert!(seen.whole(&h, &u) && seen.left > 0.36, "yaw {yaw}: {seen:?}");
+        }
+    }
+
+    #[test]
+    fn a_wide_frame_is_not_extended_past_a_side_the_body_runs_into() {
+        let u = use_named("personal-branding");
+        // A tight photo: the shoulders run into both sides.
+        let h = Head { cut_left: true, cut_right: true, ..head(Point::new(400.0, 400.0), 0.0) };
+        let p = plan(&h, &u, 800, 2000, Canvas::Extendable, None);
+        let b = p.bounds();
+        assert!(b.x >= -1e-3 && b.right() <= 800.001, "{p:?}");
+        // Free sides may be extended with the new background.
+        let free = plan(&head(Point::new(400.0, 400.0), 0.0), &u, 800, 2000, Canvas::Extendable, None);
+        assert!(free.bounds().x < 0.0 && free.fit == Fit::ExtendedCanvas, "{free:?}");
+    }
+
+    #[test]
+    fn a_portrait_needs_the_crown_a_headshot_the_forehead() {
+        // The photo cuts the hair: a headshot may crop it, a portrait has no crown to show.
+        let h = Head { cut_top: true, ..head(Point::new(1000.0, 140.0), 0.0) };
+        let tight = use_named("linkedin");
+        let p = plan(&h, &tight, 2000, 3000, Canvas::PhotoOnly, None);
+        assert!(p.head_in_frame(&h).whole(&h, &tight), "{:?}", p.head_in_frame(&h));
+        let wide = use_named("author-bio");
+        let p = plan(&h, &wide, 2000, 3000, Canvas::Extendable, None);
+        assert!(!p.head_in_frame(&h).whole(&h, &wide), "{:?}", p.head_in_frame(&h));
+    }
+
+    #[test]
+    fn a_frame_moved_for_want_of_room_keeps_the_chin() {
+        // The photo ends just below the chin: the frame slides up, never past the chin.
+        let h = head(Point::new(1000.0, 500.0), 0.0);
+        let u = use_named("linkedin");
+        let p = plan(&h, &u, 2000, 620, Canvas::PhotoOnly, None);
+        let seen = p.head_in_frame(&h);
+        assert_eq!(p.fit, Fit::Shifted);
+        assert!(seen.chin <= 1.0 && seen.whole(&h, &u), "{seen:?}");
     }
 
     #[test]

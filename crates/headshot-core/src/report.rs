@@ -170,6 +170,11 @@ pub struct OutputReport {
     /// The platform shows it cut to a circle.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub circle: bool,
+    /// Output pixels per photo pixel at the face (above 1 the photo was enlarged).
+    pub enlarge: f32,
+    /// The use's own size, when the output was made smaller for want of pixels (on request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reduced_from: Option<[u32; 2]>,
 }
 
 /// The report of one photo.

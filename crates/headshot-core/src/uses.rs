@@ -66,12 +66,82 @@ pub struct Use {
     /// Where the figures come from.
     #[serde(default)]
     pub source: String,
+    /// How the person sits in the frame; without it, the default for the use's kind and shape.
+    #[serde(default)]
+    pub composition: Option<Composition>,
+    /// The largest enlargement worth handing over: output pixels per source pixel at the face.
+    /// Without it, the default for the use's kind (print and editorial are stricter).
+    #[serde(default)]
+    pub max_enlarge: Option<f32>,
 }
+
+/// Where the head sits in a use's frame (rules in `docs/framing.md`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Composition {
+    /// Head height (hair top to chin) as a share of the frame height.
+    pub head: f32,
+    /// Eye line, from the top, as a share of the frame height.
+    pub eye_line: f32,
+    /// Eye midpoint, from the left, as a share of the frame width, for a subject facing the
+    /// camera.
+    pub eye_x: f32,
+    /// A subject turned to one side is placed on the other side of the frame (`1 - eye_x`
+    /// when that puts more room in front of the face), looking into the frame, not out of it.
+    #[serde(default)]
+    pub into_frame: bool,
+    /// Share of the frame's width, from the left, the subject's head must stay clear of (the
+    /// LinkedIn banner's profile circle covers its lower left).
+    #[serde(default)]
+    pub clear_left: f32,
+    /// Where the numbers come from.
+    #[serde(default)]
+    pub source: String,
+}
+
+/// Enlargement limits by kind of use: a print or an editorial shows every soft pixel; a screen
+/// forgives a little more (the image on a web page is often shown smaller than its file).
+pub const MAX_ENLARGE_PRINT: f32 = 1.25;
+pub const MAX_ENLARGE_WEB: f32 = 1.6;
 
 impl Use {
     /// Output width / height.
     pub fn aspect(&self) -> f32 {
         self.width as f32 / self.height.max(1) as f32
+    }
+
+    /// The use's composition: its own, or the default for its kind and shape (headshots tight
+    /// with shoulders, the eye line about a third down; circles with room around the head;
+    /// portraits wider, the eye line higher; wide formats with the person on a third).
+    pub fn composition(&self) -> Composition {
+        if let Some(c) = &self.composition {
+            return c.clone();
+        }
+        let aspect = self.aspect();
+        let (head, eye_line, eye_x, into_frame) = match self.kind {
+            UseKind::Headshot if self.circle => (0.50, 0.43, 0.5, false),
+            UseKind::Headshot if aspect >= 0.95 => (0.54, 0.40, 0.5, false),
+            UseKind::Headshot => (0.42, 0.36, 0.5, false),
+            UseKind::Portrait if aspect > 3.0 => (0.40, 0.38, 0.70, false),
+            UseKind::Portrait if aspect > 1.2 => (0.27, 0.34, 0.65, true),
+            UseKind::Portrait => (0.21, 0.26, 0.5, false),
+        };
+        Composition {
+            head,
+            eye_line,
+            eye_x,
+            into_frame,
+            clear_left: 0.0,
+            source: "default for the kind and shape".into(),
+        }
+    }
+
+    /// The largest enlargement at the face this use accepts.
+    pub fn max_enlarge(&self) -> f32 {
+        self.max_enlarge.unwrap_or(match self.kind {
+            UseKind::Headshot => MAX_ENLARGE_WEB,
+            UseKind::Portrait => MAX_ENLARGE_PRINT,
+        })
     }
 }
 
@@ -166,6 +236,13 @@ mod tests {
         let li = c.get("linkedin").expect("linkedin");
         assert_eq!((li.width, li.height, li.circle, li.kind), (400, 400, true, UseKind::Headshot));
         assert!(c.uses.iter().all(|u| !u.source.is_empty()));
+        // Every built-in use says how it is composed and how far it may enlarge, and why.
+        for u in &c.uses {
+            let comp = u.composition.as_ref().unwrap_or_else(|| panic!("{}: no composition", u.name));
+            assert!(!comp.source.is_empty() && u.max_enlarge.is_some(), "{}", u.name);
+            assert!((0.05..0.8).contains(&comp.head) && (0.1..0.6).contains(&comp.eye_line), "{}", u.name);
+            assert!(comp.eye_x > comp.clear_left, "{}", u.name);
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use headshot_core::face::Face;
 use headshot_core::judge::{self, Judgement, Scene, Subject, SubjectMeasures};
 use headshot_core::matte::PersonMatte;
 use headshot_core::measure;
+use headshot_core::plan::Head;
 use headshot_core::report::Report;
 use headshot_core::uses::Catalogue;
 use headshot_core::{Limits, Photo, PhotoError, PhotoErrorKind};
@@ -36,7 +37,7 @@ impl AnalyzeError {
         match self {
             AnalyzeError::Photo(e) => e.clone(),
             AnalyzeError::Vision { path, source } => {
-                PhotoError { path: path.into(), kind: PhotoErrorKind::Unsupported, reason: source.to_string() }
+                PhotoError { path: path.into(), kind: PhotoErrorKind::Model, reason: source.to_string() }
             }
         }
     }
@@ -91,7 +92,7 @@ impl Analyzer {
         Ok(a)
     }
 
-    pub fn analyze_photo(&self, photo: Photo) -> Result<Analysis, AnalyzeError> {
+    pub fn analyze_photo(&self, mut photo: Photo) -> Result<Analysis, AnalyzeError> {
         let path = photo.path.display().to_string();
         let vision = |source| AnalyzeError::Vision { path: path.clone(), source };
         let s = photo.analysis_scale;
@@ -152,13 +153,19 @@ impl Analyzer {
         // Person matte on the analysis copy, around the prominent people.
         let to_analysis = |f: &Face| f.scaled(1.0 / s);
         let small_faces: Vec<Face> = faces.iter().take(people.max(1)).map(to_analysis).collect();
-        let matte = match &photo.alpha {
-            Some(alpha) => alpha_matte(alpha, aw, ah),
-            None => {
-                let refs: Vec<&Face> = small_faces.iter().collect();
-                let region = segment::person_region(aw, ah, &refs);
-                segment::segment_person(&photo.analysis, region).map_err(vision)?
+        let refs: Vec<&Face> = small_faces.iter().collect();
+        let region = segment::person_region(aw, ah, &refs);
+        let seen = segment::segment_person(&photo.analysis, region).map_err(vision)?;
+        // A photo's own transparency is its matte only when it really cuts the person out;
+        // otherwise the photo is laid on white and analysed as what it shows.
+        let own = photo.alpha.as_ref().map(|alpha| alpha_matte(alpha, aw, ah));
+        let matte = match own {
+            Some(own) if own.outlines_person(&seen) => own,
+            Some(_) => {
+                photo.flatten_onto_white();
+                seen
             }
+            None => seen,
         };
 
         lap(&mut timings.segment);
@@ -166,10 +173,12 @@ impl Analyzer {
         // How each person is framed and lit (each of them may be the subject a use is made of).
         let subjects: Vec<SubjectMeasures> = small_faces
             .iter()
+            .zip(&faces)
             .take(people)
-            .map(|f| SubjectMeasures {
-                framing: measure::framing(aw, ah, f, &matte),
-                lighting: measure::lighting(&photo.analysis, f),
+            .map(|(small, f)| SubjectMeasures {
+                framing: measure::framing(aw, ah, small, &matte),
+                lighting: measure::lighting(&photo.analysis, small),
+                head: Head::read(f, &matte, s),
             })
             .collect();
         let people_boxes: Vec<headshot_core::Rect> = small_faces.iter().take(people).map(|f| f.bbox).collect();

@@ -150,8 +150,8 @@ fn card(h: &mut String, p: &Report) {
     h.push_str("<table><thead><tr><th scope=\"col\">Use</th><th scope=\"col\">Verdict</th><th scope=\"col\">Why / what we did</th></tr></thead><tbody>");
     for v in &p.verdicts {
         let status = status_words(v.status);
-        let mut why: Vec<String> = v.reasons.iter().map(|r| r.words().to_string()).collect();
-        why.extend(v.fixes.iter().map(|f| format!("fix: {}", fix_words(*f))));
+        let mut why: Vec<String> = v.reason_words();
+        why.extend(v.fixes.iter().map(|f| format!("fix: {}", f.done())));
         let _ = write!(
             h,
             "<tr><td>{}</td><td><span class=\"badge {status}\">{status}</span></td><td>{}</td></tr>",
@@ -182,17 +182,6 @@ fn card(h: &mut String, p: &Report) {
         let _ = write!(h, "<p class=\"unsuitable\">Not made: {}</p>", esc(e));
     }
     h.push_str("</div></article>");
-}
-
-fn fix_words(f: headshot_core::judge::Fix) -> &'static str {
-    use headshot_core::judge::Fix;
-    match f {
-        Fix::CropTighter => "cropped tighter",
-        Fix::ReplaceBackground => "background replaced",
-        Fix::Straighten => "straightened",
-        Fix::EvenOutLighting => "light evened out",
-        Fix::PickPrimarySubject => "one subject picked",
-    }
 }
 
 #[cfg(test)]

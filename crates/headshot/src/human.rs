@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use headshot::core::judge::{Reason, Status};
+use headshot::core::judge::Status;
 use headshot::core::report::{Report, SessionReport};
 use headshot::core::uses::{Catalogue, UseKind};
 
@@ -45,7 +45,7 @@ fn print_photo(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
             Status::Fixable => "fixable",
             Status::Unsuitable => "unsuitable",
         };
-        let reasons: Vec<&str> = v.reasons.iter().map(|r: &Reason| r.words()).collect();
+        let reasons = v.reason_words();
         let mut line = format!("    {:<18} {:<11}", v.use_name, status);
         if !reasons.is_empty() {
             line.push_str(&reasons.join(", "));

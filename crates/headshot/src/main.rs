@@ -82,6 +82,11 @@ enum Command {
         /// Team framing: one eye line, one head size and one background across all photos.
         #[arg(long)]
         team: bool,
+        /// Where a photo lacks the pixels for a use's size, make that output at the largest size
+        /// the pixels allow (smaller than the use asks for; the report says so) instead of
+        /// leaving it out.
+        #[arg(long)]
+        smaller_if_needed: bool,
         /// Print where the time went, stage by stage, on stderr.
         #[arg(long)]
         timings: bool,
@@ -147,19 +152,29 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             eprintln!("headshot: {e:#}");
-            ExitCode::from(2)
+            // The contract: 2 for a usage error (clap exits with it for bad arguments itself),
+            // 1 when the work could not be done (an unwritable output folder, a full disk).
+            if e.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }
         }
     }
 }
 
+/// A command line asking for something that does not exist (an unknown use, a catalogue file
+/// that cannot be read or parsed): exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Usage(String);
+
 fn catalogue(args: &CatalogueArgs) -> anyhow::Result<Catalogue> {
     let mut c = Catalogue::built_in();
     if let Some(path) = &args.catalogue {
-        c = c.with_file(path)?;
+        c = c.with_file(path).map_err(|e| Usage(e.to_string()))?;
     }
     if !args.uses.is_empty() {
         let unknown = c.select(&args.uses);
-        anyhow::ensure!(unknown.is_empty(), "unknown use(s): {} (see `headshot uses`)", unknown.join(", "));
+        if !unknown.is_empty() {
+            return Err(Usage(format!("unknown use(s): {} (see `headshot uses`)", unknown.join(", "))).into());
+        }
     }
     Ok(c)
 }
@@ -255,11 +270,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Studio { out, background, format, subject, team, timings, catalogue: cat, paths } => {
+        Command::Studio {
+            out,
+            background,
+            format,
+            subject,
+            team,
+            smaller_if_needed,
+            timings,
+            catalogue: cat,
+            paths,
+        } => {
             let started = std::time::Instant::now();
             let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
-            let opts =
-                StudioOptions { background, format, subject: subject.map(usize::from), ..StudioOptions::default() };
+            let opts = StudioOptions {
+                background,
+                format,
+                subject: subject.map(usize::from),
+                smaller_if_needed,
+                ..StudioOptions::default()
+            };
             let (files, _) = collect_inputs(&paths);
             // The bar only on a terminal: scripts reading stdout get none.
             let bar = if std::io::stdout().is_terminal() {

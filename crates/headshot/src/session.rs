@@ -1,5 +1,6 @@
 //! A session: many photos, found on disk, analysed in parallel, in a stable order.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use headshot_core::{PhotoError, PhotoErrorKind};
@@ -11,45 +12,78 @@ use crate::analysis::{Analysis, AnalyzeError, Analyzer};
 pub const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp"];
 
 /// Expands files and directories (recursively, sorted) into photo paths. A path that does not
-/// exist becomes an error for that path, and the others go on.
+/// exist becomes an error for that path, and the others go on. A directory reached twice
+/// (through a link, or a link that loops back) is walked once, and a photo reached twice is
+/// listed once; only regular files are listed (a FIFO named `x.jpg` would block the reader).
 pub fn collect_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<PhotoError>) {
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
+    let mut walk = Walk::default();
     for input in inputs {
         if input.is_dir() {
-            walk(input, &mut files, &mut errors);
+            walk.dir(input);
         } else if input.exists() {
-            files.push(input.clone());
+            walk.file(input);
         } else {
-            errors.push(PhotoError {
+            walk.errors.push(PhotoError {
                 path: input.clone(),
                 kind: PhotoErrorKind::Io,
                 reason: "no such file or directory".into(),
             });
         }
     }
-    (files, errors)
+    (walk.files, walk.errors)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<PhotoError>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(PhotoError { path: dir.to_path_buf(), kind: PhotoErrorKind::Io, reason: e.to_string() });
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    errors: Vec<PhotoError>,
+    /// Canonical paths of the directories walked and the files listed.
+    seen: HashSet<PathBuf>,
+}
+
+impl Walk {
+    fn first_visit(&mut self, p: &Path) -> bool {
+        // A path that cannot be resolved is taken as it is (the reader reports its problem).
+        self.seen.insert(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()))
+    }
+
+    /// A file named on the command line: always tried (whatever its ending), once.
+    fn file(&mut self, p: &Path) {
+        if self.first_visit(p) {
+            self.files.push(p.to_path_buf());
+        }
+    }
+
+    fn dir(&mut self, dir: &Path) {
+        if !self.first_visit(dir) {
             return;
         }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        if p.is_dir() {
-            walk(&p, files, errors);
-        } else if p
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-        {
-            files.push(p);
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) => {
+                self.errors.push(PhotoError {
+                    path: dir.to_path_buf(),
+                    kind: PhotoErrorKind::Io,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for p in paths {
+            // Follows links, so a linked photo or folder counts; cycles end at `first_visit`.
+            let Ok(meta) = std::fs::metadata(&p) else { continue };
+            if meta.is_dir() {
+                self.dir(&p);
+            } else if meta.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| PHOTO_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+                && self.first_visit(&p)
+            {
+                self.files.push(p);
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use headshot_core::export::{self, ExportError};
 use headshot_core::face::Face;
 use headshot_core::geometry::{Point, Rect};
-use headshot_core::judge::{self, Fix, Judgement, Status, Verdict};
+use headshot_core::judge::{self, Fix, Judgement, Reason, Status, Verdict};
 use headshot_core::matte::PersonMatte;
 use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
 use headshot_core::render::{self, Background, Corrections, Rendered, STUDIO_GREY};
@@ -22,6 +22,7 @@ use serde::Serialize;
 
 use crate::analysis::{Analysis, Analyzer};
 use crate::session::{analyze_each, collect_inputs};
+use crate::timings::OutputTimings;
 
 /// The background a studio run asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,6 +55,9 @@ pub struct StudioOptions {
     pub subjects: HashMap<PathBuf, usize>,
     /// Team framing: one eye line, one head size, one background across all photos.
     pub team: Option<Team>,
+    /// Make an output the photo lacks the pixels for at the largest size they allow (smaller
+    /// than the use asks for, said in the report) instead of leaving it out.
+    pub smaller_if_needed: bool,
 }
 
 impl StudioOptions {
@@ -196,17 +200,6 @@ pub struct Made {
     pub timings: OutputTimings,
 }
 
-/// Wall time of the stages of one output.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OutputTimings {
-    /// Crop planning, including team settling (which renders and detects again).
-    pub plan: Duration,
-    /// Resampling, matte refinement, foreground estimation, background and corrections.
-    pub render: Duration,
-    /// Encoding within the byte limit, and the atomic write.
-    pub encode: Duration,
-}
-
 /// The person a photo's outputs are made of, and the judgement about them.
 #[derive(Debug, Clone)]
 pub struct Sitter<'a> {
@@ -244,10 +237,7 @@ pub fn sitter<'a>(
 
 /// The head of a face, with its hair top read off the matte.
 pub fn head_of(a: &Analysis, face: &Face) -> Head {
-    let s = a.photo.analysis_scale;
-    let b = face.bbox;
-    let top = a.matte.head_top(b.x / s, b.right() / s, face.landmarks.eye_mid().y / s).map(|y| y * s);
-    Head::new(face, top)
+    Head::read(face, &a.matte, a.photo.analysis_scale)
 }
 
 /// The person matte with only the chosen subject's outline kept: the connected part of the
@@ -334,9 +324,13 @@ pub fn safe_stem(path: &Path) -> String {
     if s.is_empty() { "photo".into() } else { s }
 }
 
-/// One folder name per photo, in input order; a repeated stem gets `-2`, `-3`, ...
+/// The files a studio run writes beside the photos' folders: no folder may take their names.
+pub const SESSION_FILES: [&str; 3] = ["report.json", "index.html", "contact-sheet.jpg"];
+
+/// One folder name per photo, in input order; a repeated stem gets `-2`, `-3`, ..., and so does
+/// a stem that is the name of one of the session's own files (`report.json.jpg`).
 pub fn folder_names(paths: &[PathBuf]) -> Vec<String> {
-    let mut seen = HashSet::new();
+    let mut seen: HashSet<String> = SESSION_FILES.iter().map(|f| f.to_string()).collect();
     paths
         .iter()
         .map(|p| {
@@ -370,6 +364,8 @@ struct Job<'u> {
     corrections: Corrections,
     plan: CropPlan,
     planning: Duration,
+    /// The use's own size, when the output is made smaller for want of pixels.
+    reduced_from: Option<[u32; 2]>,
 }
 
 /// Outputs rendered together: `leader` (the largest) is rendered, the other members resized
@@ -437,9 +433,15 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
     };
     let face = sitter.face;
     let head = head_of(a, face);
-    let wanted: Vec<(&Use, &Verdict)> = sitter
-        .judgement
-        .verdicts
+    let mut verdicts = sitter.judgement.verdicts.clone();
+    if opts.smaller_if_needed {
+        for v in &mut verdicts {
+            if let Some(u) = analyzer.catalogue.get(&v.use_name) {
+                *v = judge::smaller_if_needed(&a.scene, u, sitter.index, v.clone());
+            }
+        }
+    }
+    let wanted: Vec<(&Use, &Verdict)> = verdicts
         .iter()
         .filter(|v| v.status != Status::Unsuitable)
         .filter_map(|v| analyzer.catalogue.get(&v.use_name).map(|u| (u, v)))
@@ -458,7 +460,7 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             let corrections = Corrections { exposure: even, fill_light: even, white_balance: even };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
             let plan = plan::plan(&head, u, pw, ph, canvas, share);
-            Job { u, background, corrections, plan, planning: started.elapsed() }
+            Job { u, background, corrections, plan, planning: started.elapsed(), reduced_from: None }
         })
         .collect();
     // The person's matte, from the portrait matting model over the part of the photo the
@@ -491,6 +493,9 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             j.planning += started.elapsed();
         });
     }
+    // What the verdicts foresaw, checked on the frames as finally planned (a background kept
+    // by choice, or a team's common head size, can leave less room than the verdict assumed).
+    check_frames(&mut jobs, &head, opts.smaller_if_needed, &mut verdicts);
     let groups = same_render_groups(&jobs);
     let renders: Vec<(Rendered, Duration)> = groups
         .par_iter()
@@ -539,8 +544,10 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
                 report: OutputReport {
                     use_name: u.name.clone(),
                     path: rel,
-                    width: u.width,
-                    height: u.height,
+                    width: p.out_w,
+                    height: p.out_h,
+                    enlarge: (p.scale() * 100.0).round() / 100.0,
+                    reduced_from: j.reduced_from,
                     bytes: encoded.bytes.len() as u64,
                     format,
                     quality: encoded.quality,
@@ -565,8 +572,44 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
         }
     }
     remove_stale(dir, folder, &made);
-    PhotoOutputs { made, matting, errors, verdicts: sitter.judgement.verdicts }
+    PhotoOutputs { made, matting, errors, verdicts }
 }
+
+/// Drops the outputs whose frame would cut the head or enlarge the photo past the use's limit,
+/// and says so in their verdicts; with `smaller` an output short of pixels is made at the
+/// largest size they allow instead.
+fn check_frames(jobs: &mut Vec<Job>, head: &Head, smaller: bool, verdicts: &mut [Verdict]) {
+    let mut demote = |name: &str, reason: Reason| {
+        if let Some(v) = verdicts.iter_mut().find(|v| v.use_name == name) {
+            v.status = Status::Unsuitable;
+            if !v.reasons.contains(&reason) {
+                v.reasons.push(reason);
+            }
+        }
+    };
+    jobs.retain_mut(|j| {
+        let seen = j.plan.head_in_frame(head);
+        if !seen.whole(head, j.u) {
+            demote(&j.u.name, Reason::HeadCutOff);
+            return false;
+        }
+        let limit = j.u.max_enlarge();
+        if seen.enlarge > limit * (1.0 + ENLARGE_ROUNDING) {
+            if !smaller {
+                demote(&j.u.name, Reason::LowResolution);
+                return false;
+            }
+            let f = limit / seen.enlarge;
+            j.reduced_from = Some([j.plan.out_w, j.plan.out_h]);
+            j.plan.out_w = ((j.plan.out_w as f32 * f).floor() as u32).max(1);
+            j.plan.out_h = ((j.plan.out_h as f32 * f).floor() as u32).max(1);
+        }
+        true
+    });
+}
+
+/// Enlargements within this share of a use's limit pass: the verdict rounds to hundredths.
+const ENLARGE_ROUNDING: f32 = 0.01;
 
 /// The format an output is written in: the one asked for, else the use's own, except that a
 /// transparent background needs an alpha channel, which JPEG lacks: PNG then.
@@ -667,6 +710,8 @@ pub enum StudioError {
     OutDir { path: PathBuf, source: std::io::Error },
     #[error(transparent)]
     Export(#[from] ExportError),
+    #[error("the report could not be written as JSON: {0}")]
+    Report(#[from] serde_json::Error),
 }
 
 /// The outcome of a studio run.
@@ -754,7 +799,8 @@ pub fn run(
     }
     let failed = !errors.is_empty();
     let session = SessionReport::new(photos, errors.iter().map(ErrorReport::from).collect());
-    let json = serde_json::to_vec_pretty(&session).unwrap_or_default();
+    // A report that cannot be serialised is an error, never an empty file.
+    let json = serde_json::to_vec_pretty(&session)?;
     export::write_atomic(&out.join("report.json"), &json)?;
     let sheet = contact_sheet(&tiles);
     if let Some(sheet) = &sheet {
@@ -783,7 +829,18 @@ mod tests {
             eye_line_target: 0.43,
             eye_line: 0.43,
         };
-        Job { u, background, corrections: Corrections::default(), plan, planning: Duration::ZERO }
+        Job { u, background, corrections: Corrections::default(), plan, planning: Duration::ZERO, reduced_from: None }
+    }
+
+    #[test]
+    fn no_photo_folder_takes_a_session_files_name_or_another_photos() {
+        let paths: Vec<PathBuf> =
+            ["a/report.json.jpg", "b/INDEX.html.png", "c/contact-sheet.jpg.jpg", "d/x.jpg", "e/x.jpg", "f/X.png"]
+                .iter()
+                .map(PathBuf::from)
+                .collect();
+        let names = folder_names(&paths);
+        assert_eq!(names, ["report.json-2", "INDEX.html-2", "contact-sheet.jpg-2", "x", "x-2", "X-3"]);
     }
 
     #[test]
@@ -820,6 +877,7 @@ mod tests {
             eye_to_top: 110.0,
             roll_deg: 0.0,
             top_from_matte: true,
+            ..Head::default()
         };
         let (roomy, cramped) = ((head(300.0), 1000, 1400), (head(300.0), 1000, 580));
         let team = Team::from_heads(&[roomy, cramped], &cat, Canvas::Extendable);

@@ -6,7 +6,17 @@ use std::io::Write;
 use std::time::Duration;
 
 use crate::analysis::Timings;
-use crate::studio::OutputTimings;
+
+/// Wall time of the stages of one output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutputTimings {
+    /// Crop planning, including team settling (which renders and detects again).
+    pub plan: Duration,
+    /// Resampling, matte refinement, foreground estimation, background and corrections.
+    pub render: Duration,
+    /// Encoding within the byte limit, and the atomic write.
+    pub encode: Duration,
+}
 
 /// Work time per stage over a run.
 #[derive(Debug, Clone, Copy, Default)]

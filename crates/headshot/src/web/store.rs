@@ -47,6 +47,8 @@ pub struct RenderOptions {
     pub team: bool,
     /// The subject (1 = most prominent face) of particular photos, by stored name.
     pub subjects: BTreeMap<String, u16>,
+    /// Outputs a photo lacks the pixels for are made smaller than the use's size.
+    pub smaller_if_needed: bool,
 }
 
 /// Photos done out of the photos in the run.

@@ -43,7 +43,7 @@ fn multipart_error(e: MultipartError) -> ApiError {
 }
 
 /// Reads every part into `staging`: photos (any part with a file name) and option fields
-/// (`background`, `format`, `uses`, `team`). On error the caller removes `staging`.
+/// (`background`, `format`, `uses`, `team`, `smaller_if_needed`). On error the caller removes `staging`.
 pub async fn read(
     mut form: Multipart,
     staging: &Path,
@@ -110,6 +110,7 @@ fn set_option(o: &mut RenderOptions, name: &str, value: &str) -> Result<(), ApiE
         "format" => o.format = some(value).filter(|f| f != "auto"),
         "uses" => o.uses = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
         "team" => o.team = matches!(value, "true" | "on" | "1" | "yes"),
+        "smaller_if_needed" => o.smaller_if_needed = matches!(value, "true" | "on" | "1" | "yes"),
         other => return Err(ApiError::BadOption(format!("unknown field {other:?}"))),
     }
     Ok(())

@@ -148,7 +148,13 @@ pub fn studio_options(o: &RenderOptions, inputs: &Path) -> Result<StudioOptions,
     };
     let format = o.format.as_deref().map(str::parse).transpose()?;
     let subjects = o.subjects.iter().map(|(name, &n)| (inputs.join(name), usize::from(n))).collect();
-    Ok(StudioOptions { background, format, subjects, ..StudioOptions::default() })
+    Ok(StudioOptions {
+        background,
+        format,
+        subjects,
+        smaller_if_needed: o.smaller_if_needed,
+        ..StudioOptions::default()
+    })
 }
 
 /// The analyzer of a session: the server's, with only the uses it asked for.

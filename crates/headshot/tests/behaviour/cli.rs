@@ -215,3 +215,23 @@ fn studio_rejects_a_bad_background_and_a_missing_subject_clearly() {
     let errs = report["photos"][0]["output_errors"].to_string();
     assert!(errs.contains("subject 3"), "{errs}");
 }
+
+/// Exit codes follow the contract: 2 for a command line asking for what does not exist, 1 when
+/// the work could not be done (here, an output folder that cannot be created: a file is in
+/// its way), with the reason on stderr.
+#[test]
+fn exit_codes_tell_usage_errors_from_failed_work() {
+    let dir = scratch("cli-exit-codes");
+    let obama = example("obama.jpg").to_string_lossy().into_owned();
+    let unknown = headshot(&["studio", "--uses", "myspace", &obama, "--out", &dir.join("o").to_string_lossy()]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown use(s): myspace"));
+
+    let blocker = dir.join("not-a-folder");
+    std::fs::write(&blocker, b"a file").expect("write");
+    let out = blocker.join("out");
+    let failed = headshot(&["studio", "--uses", "linkedin", &obama, "--out", &out.to_string_lossy()]);
+    assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stderr));
+    let err = String::from_utf8_lossy(&failed.stderr);
+    assert!(err.contains("cannot write to") && err.contains("not-a-folder"), "{err}");
+}

@@ -247,3 +247,109 @@ fn inputs_are_never_modified() {
     let _ = analyze(&path);
     assert!(std::fs::read(&path).expect("read") == before);
 }
+
+/// A folder with a link to itself, a link to its parent, a second link to a photo and a FIFO
+/// named like a photo: the walk ends, lists each photo once and never opens the FIFO; reading
+/// the FIFO named explicitly is a clear error, not a hang.
+#[test]
+fn folder_walks_end_on_link_loops_and_never_open_a_fifo() {
+    let dir = scratch("walk-loops");
+    let inner = dir.join("photos");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    std::fs::copy(example("obama.jpg"), inner.join("obama.jpg")).expect("copy");
+    std::os::unix::fs::symlink(".", inner.join("loop")).expect("link");
+    std::os::unix::fs::symlink("..", inner.join("up")).expect("link");
+    std::os::unix::fs::symlink("obama.jpg", inner.join("again.jpg")).expect("link");
+    let fifo = inner.join("x.jpg");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    let walked = dir.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(headshot::session::collect_inputs(&[walked]));
+    });
+    let (files, errors) = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("the walk ends");
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(files.len(), 1, "{files:?}");
+
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(Photo::open(&fifo, &Limits::default()).map(|_| ()));
+    });
+    let e = rx.recv_timeout(std::time::Duration::from_secs(20)).expect("no hang").expect_err("an error");
+    assert_eq!(e.kind, PhotoErrorKind::Io);
+    assert!(e.to_string().contains("x.jpg: not a regular file"), "{e}");
+}
+
+/// A PNG chunk: length, type, data, CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+    out
+}
+
+/// A memory bomb: a PNG a few dozen bytes long whose header claims 10000x10000 16-bit RGB
+/// (600 MB of samples; over 1.5 GB with the copies decoding makes), with the start of its
+/// image data. It is refused from the header, before any pixel buffer exists, and quickly.
+#[test]
+fn a_tiny_png_that_decodes_to_gigabytes_is_refused_before_decoding() {
+    let mut ihdr = 10_000u32.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&10_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[16, 2, 0, 0, 0]);
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend(png_chunk(b"IHDR", &ihdr));
+    png.extend(png_chunk(b"IDAT", &[0x78, 0x01, 0x00]));
+    png.extend(png_chunk(b"IEND", &[]));
+    let started = std::time::Instant::now();
+    let e = Photo::decode(Path::new("bomb.png"), &png, &Limits::default()).expect_err("refused");
+    assert_eq!(e.kind, PhotoErrorKind::TooLarge, "{e}");
+    assert!(e.to_string().starts_with("bomb.png: 10000x10000") && e.to_string().contains("MB to decode"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    // The budget is what counts, not the file size: a plain 2000x2000 PNG (a few kB) needs 40 MB.
+    let small_budget = Limits { max_decode_bytes: 16 << 20, ..Limits::default() };
+    let photo = image::RgbImage::from_pixel(2000, 2000, image::Rgb([90, 90, 90]));
+    let mut bytes = Vec::new();
+    photo.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).expect("encode");
+    let e = Photo::decode(Path::new("grey.png"), &bytes, &small_budget).expect_err("over a 16 MB budget");
+    assert_eq!(e.kind, PhotoErrorKind::TooLarge);
+    assert!(Photo::decode(Path::new("grey.png"), &bytes, &Limits::default()).is_ok());
+}
+
+/// Transparency is a cut-out only when it outlines a person. A round avatar of a photo with a
+/// busy flag behind the sitter (its corners transparent) is analysed as the photo it shows,
+/// laid on white: the flag is still busy. The person cut out of the same photo by
+/// `headshot cutout` is taken as it is: already on a plain background. (Measured: the person
+/// segmentation covers 64 % of the avatar's opaque part and 99.7 % of the cut-out's.)
+#[test]
+fn only_transparency_that_outlines_a_person_is_a_cut_out() {
+    let path = example("grace_hopper.jpg");
+    let rgb = pixels(&path);
+    let (w, h) = rgb.dimensions();
+    let (cx, cy, r) = (w as f32 / 2.0, h as f32 / 2.0, w.min(h) as f32 / 2.0);
+    let avatar = image::RgbaImage::from_fn(w, h, |x, y| {
+        let p = rgb.get_pixel(x, y);
+        let inside = (x as f32 + 0.5 - cx).hypot(y as f32 + 0.5 - cy) <= r;
+        image::Rgba([p[0], p[1], p[2], if inside { 255 } else { 0 }])
+    });
+    let a = analyzer().analyze_photo(photo_from_rgba("avatar.png", &avatar)).expect("analyses");
+    assert!(!a.scene.transparent_background && a.photo.alpha.is_none());
+    assert!(!a.judgement.plain, "busyness {}", a.scene.background.busyness);
+    // The corners are white now, not the grey transparent pixels were laid on.
+    assert_eq!(a.photo.pixels.get_pixel(0, 0).0, [255, 255, 255]);
+
+    let original = analyze(&path);
+    let cut = headshot::cutout::cut_out(&original, analyzer(), None).expect("cut out");
+    let a = analyzer().analyze_photo(photo_from_rgba("cutout.png", &cut)).expect("analyses");
+    assert!(a.scene.transparent_background && a.photo.alpha.is_some());
+    assert!(a.judgement.plain, "busyness {}", a.scene.background.busyness);
+}
+
+fn photo_from_rgba(name: &str, img: &image::RgbaImage) -> Photo {
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).expect("encode");
+    Photo::decode(Path::new(name), &bytes, &Limits::default()).expect("decodes")
+}

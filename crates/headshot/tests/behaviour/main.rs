@@ -9,6 +9,7 @@ mod common;
 mod cutout;
 mod decode;
 mod faces;
+mod framing;
 mod judgement;
 mod scene;
 mod studio;

@@ -54,7 +54,8 @@ fn every_output_has_its_uses_exact_size_format_and_byte_limit() {
             n += 1;
         }
     }
-    assert!(n > 60, "only {n} outputs");
+    // (Outputs a photo lacks the pixels or the room for are not made: 53 of 114 uses.)
+    assert!(n > 45, "only {n} outputs");
     // The report on disk is the session, and the gallery shows every output.
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report")).expect("json");
@@ -87,7 +88,7 @@ fn headshots_put_the_eye_line_on_target_and_keep_the_hair_inside() {
                 continue;
             }
             let (eyes, a) = eyes_in(&out.join(&o.path));
-            let target = plan::Composition::for_use(u).eye_line;
+            let target = u.composition().eye_line;
             assert!((eyes.y - target).abs() < 0.03, "{}: eye line at {:.3}, target {target}", o.path, eyes.y);
             // The hair top, from the output's own matte, is inside the frame with room.
             let f = &a.scene.faces[0];
@@ -98,7 +99,7 @@ fn headshots_put_the_eye_line_on_target_and_keep_the_hair_inside() {
             checked += 1;
         }
     }
-    assert!(checked >= 20, "only {checked} headshots checked");
+    assert!(checked >= 15, "only {checked} headshots checked");
 }
 
 #[test]
@@ -368,6 +369,10 @@ fn team_mode_frames_everyone_alike() {
     let photos = ["obama.jpg", "biden.jpg", "grace_hopper.jpg"].map(example).to_vec();
     let mut analyzer = headshot::Analyzer::default();
     analyzer.catalogue.select(&["team-page".into()]);
+    // Tiles of 400x500: Grace Hopper's photo has the pixels for these, not for 800x1000
+    // (it would be enlarged 1.7x, past the use's limit, and left out of the team).
+    analyzer.catalogue.uses[0].width = 400;
+    analyzer.catalogue.uses[0].height = 500;
     let opts = StudioOptions {
         background: BackgroundChoice::Fixed(Background::Studio(render::STUDIO_GREY)),
         ..Default::default()

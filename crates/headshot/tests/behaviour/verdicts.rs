@@ -11,14 +11,17 @@ fn verdict<'a>(v: &'a [Verdict], use_name: &str) -> &'a Verdict {
 }
 
 #[test]
-fn the_astronaut_needs_a_tighter_crop_and_a_new_background_for_linkedin_and_suits_an_author_bio() {
+fn the_astronaut_needs_a_tighter_crop_and_a_new_background_for_linkedin_and_is_too_small_for_an_author_bio() {
     let a = analyze(&example("astronaut.png"));
     let li = verdict(&a.judgement.verdicts, "linkedin");
     assert_eq!(li.status, Status::Fixable, "{li:?}");
     assert!(li.fixes.contains(&Fix::CropTighter) && li.fixes.contains(&Fix::ReplaceBackground), "{li:?}");
     assert!(li.reasons.contains(&Reason::BusyBackground));
+    // A 512 px photo would be enlarged about 4x for a 1600x2000 author bio: a half-body
+    // portrait otherwise, but not one to hand over at that size.
     let bio = verdict(&a.judgement.verdicts, "author-bio");
-    assert_eq!(bio.status, Status::Ready, "{bio:?}");
+    assert_eq!(bio.status, Status::Unsuitable, "{bio:?}");
+    assert!(bio.reasons.contains(&Reason::LowResolution) && bio.enlarge.is_some_and(|e| e > 3.0), "{bio:?}");
 }
 
 #[test]
@@ -135,5 +138,9 @@ fn the_best_photo_per_use_is_a_sensible_one() {
     // not the pair on stage.
     let li = pick("linkedin");
     assert!(li.ends_with("grace_hopper.jpg") || li.ends_with("obama.jpg"), "linkedin: {li}");
-    assert!(!pick("author-bio").is_empty());
+    // None of these has the pixels for a 1600x2000 author bio; a 16:9 speaker page comes from
+    // one of the large photos, not the 512 px ones.
+    assert!(pick("author-bio").is_empty(), "author-bio: {}", pick("author-bio"));
+    let speaker = pick("speaker-page");
+    assert!(speaker.ends_with("obama.jpg") || speaker.ends_with("obama_and_biden.jpg"), "speaker-page: {speaker}");
 }

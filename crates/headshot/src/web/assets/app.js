@@ -68,6 +68,7 @@ function upload(files) {
   for (const f of photos) form.append('photos', f, f.name);
   form.append('background', $('#background').value);
   form.append('team', $('#team').checked ? 'true' : 'false');
+  form.append('smaller_if_needed', $('#smaller').checked ? 'true' : 'false');
   const xhr = new XMLHttpRequest();
   xhr.open('POST', '/api/sessions');
   xhr.responseType = 'json';
@@ -155,7 +156,10 @@ function plainFacts(p) {
 }
 
 function verdictRow(v) {
-  const reasons = v.reasons.map((r) => state.words.reasons[r] ?? r);
+  const reasons = v.reasons.map((r) => {
+    const words = state.words.reasons[r] ?? r;
+    return r === 'low-resolution' && v.enlarge ? `${words} (would enlarge ${v.enlarge.toFixed(1)}x)` : words;
+  });
   const fixes = v.fixes.map((f) => state.words.fixes[f] ?? f);
   let why = reasons.join(', ');
   if (fixes.length && v.status === 'fixable') why += `${why ? ' — ' : ''}we ${fixes.join(', ')}`;
@@ -245,6 +249,7 @@ function showResults(s) {
   $('#apply').hidden = false;
   $('#background').value = s.options.background ?? 'auto';
   $('#team').checked = !!s.options.team;
+  $('#smaller').checked = !!s.options.smaller_if_needed;
   const zip = $('#zip');
   const any = r.photos.some((p) => (p.outputs ?? []).length);
   zip.href = `/api/sessions/${s.id}/download.zip?v=${s.renders}`;
@@ -282,7 +287,9 @@ function wire() {
   // A photo dropped beside the zone must not make the browser navigate away to it.
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
-  $('#apply').addEventListener('click', () => rerender({ background: $('#background').value, team: $('#team').checked }));
+  $('#apply').addEventListener('click', () => rerender({
+    background: $('#background').value, team: $('#team').checked, smaller_if_needed: $('#smaller').checked,
+  }));
   $('#restart').addEventListener('click', async () => {
     const s = state.session;
     stopPolling();
