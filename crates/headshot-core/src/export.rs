@@ -176,7 +176,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    // Unique per call, not only per process: threads writing the same file at once (progress
+    // updates of one session) must not share, truncate or rename each other's temporary.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".{name}.{}-{n}.partial", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -192,6 +196,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Threads writing the same file at once: every write lands whole, the file always holds one
+    /// of them, and no temporary is left behind.
+    #[test]
+    fn concurrent_atomic_writes_of_one_file_never_mix_or_fail() {
+        let dir = std::env::temp_dir().join(format!("headshot-atomic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("session.json");
+        std::thread::scope(|s| {
+            for t in 0..8u8 {
+                let path = &path;
+                s.spawn(move || {
+                    for _ in 0..50 {
+                        write_atomic(path, &vec![b'a' + t; 4096]).expect("write succeeds");
+                    }
+                });
+            }
+        });
+        let bytes = std::fs::read(&path).expect("read");
+        assert_eq!(bytes.len(), 4096);
+        assert!(bytes.iter().all(|&b| b == bytes[0]));
+        let left = std::fs::read_dir(&dir).expect("dir").count();
+        assert_eq!(left, 1, "temporaries left behind");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     fn noisy(w: u32, h: u32) -> RgbImage {
         let mut s = 12345u32;

@@ -7,7 +7,7 @@ use crate::geometry::{Point, Rect};
 
 /// Five landmarks in pixels of the oriented photo. `right_eye` is the subject's right eye, which
 /// a viewer sees on the left.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct Landmarks {
     pub right_eye: Point,
     pub left_eye: Point,
@@ -66,7 +66,7 @@ impl Landmarks {
 
 /// Head pose in degrees. `yaw_deg` > 0: the face turns towards the viewer's right; `pitch_deg`
 /// > 0: the chin rises; `roll_deg` > 0: the head tilts clockwise as seen.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct Pose {
     pub yaw_deg: f32,
     pub pitch_deg: f32,
@@ -74,7 +74,7 @@ pub struct Pose {
 }
 
 /// One eye as the iris model reads it, pixels of the oriented photo.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct EyeReading {
     /// The corner on the viewer's left and the one on the viewer's right.
     pub viewer_left: Point,
@@ -88,7 +88,7 @@ pub struct EyeReading {
 }
 
 /// Both eyes of a face. `right` is the subject's right eye (on the viewer's left).
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct EyesReading {
     pub right: EyeReading,
     pub left: EyeReading,

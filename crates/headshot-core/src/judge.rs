@@ -14,7 +14,7 @@ use crate::plan::{self, Canvas, Head};
 use crate::uses::{Catalogue, Use, UseKind};
 
 /// What kind of picture a photo is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Framing {
     Headshot,
@@ -60,7 +60,7 @@ impl Framing {
 }
 
 /// Where the primary face looks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Gaze {
     Camera,
@@ -296,7 +296,7 @@ pub fn is_even(l: &LightingMeasures) -> bool {
 // --- verdicts --------------------------------------------------------------------------------
 
 /// Whether a photo can serve a use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Ready,
@@ -305,7 +305,7 @@ pub enum Status {
 }
 
 /// Why a photo falls short for a use (stable codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
     NoFace,
@@ -359,7 +359,7 @@ impl Reason {
 }
 
 /// What would make a photo usable (stable codes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fix {
     CropTighter,
@@ -408,7 +408,7 @@ impl Fix {
 }
 
 /// The judgement of one photo for one use.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Verdict {
     #[serde(rename = "use")]
     pub use_name: String,

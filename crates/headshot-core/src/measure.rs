@@ -10,7 +10,7 @@ use crate::geometry::Rect;
 use crate::matte::PersonMatte;
 
 /// Where and how large the primary person is in the frame.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct FramingMeasures {
     /// Primary face box height / frame height, 0..1.
     pub face_height_ratio: f32,
@@ -86,7 +86,7 @@ pub fn framing(width: u32, height: u32, primary: &Face, matte: &PersonMatte) -> 
 }
 
 /// Light on the primary face.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct LightingMeasures {
     /// Left/right balance: intersection of the luminance histograms of the two halves of the
     /// face (OFIQ's illumination uniformity), 0..1, 1 = identical.

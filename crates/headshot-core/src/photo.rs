@@ -119,7 +119,13 @@ impl PhotoError {
             E::IoError(_) => PhotoErrorKind::Io,
             E::Encoding(_) | E::Parameter(_) => PhotoErrorKind::Decode,
         };
-        Self::new(path, kind, e.to_string())
+        let reason = match &e {
+            E::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+                "truncated: the file ends before the image does".to_string()
+            }
+            _ => e.to_string(),
+        };
+        Self::new(path, kind, reason)
     }
 }
 

@@ -149,7 +149,7 @@ impl Head {
 }
 
 /// How the frame relates to the photo's edges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Fit {
     /// The planned frame lies inside the photo.

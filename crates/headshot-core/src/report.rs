@@ -1,7 +1,7 @@
 //! The report of one photo, in the shape the outside contract fixes (`docs/contract.md` in the
 //! shared docs): serialise it with serde_json.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::face::{EyeReading, EyesReading, Face, Pose};
 use crate::geometry::Rect;
@@ -18,7 +18,7 @@ fn r3(v: f32) -> f32 {
 }
 
 /// Five landmarks as `[x, y]` pairs, pixels of the oriented photo.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LandmarksReport {
     pub right_eye: [f32; 2],
     pub left_eye: [f32; 2],
@@ -27,7 +27,7 @@ pub struct LandmarksReport {
     pub mouth_left: [f32; 2],
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FaceReport {
     #[serde(rename = "box")]
     pub bbox: Rect,
@@ -58,7 +58,7 @@ pub struct FaceReport {
 
 /// One face's gaze: degrees off the camera axis (yaw > 0 towards the viewer's right, pitch > 0
 /// upwards) and the judgement of whether it meets the viewer's eyes.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct GazeReport {
     pub yaw_deg: f32,
     pub pitch_deg: f32,
@@ -113,7 +113,7 @@ impl FaceReport {
 }
 
 /// The background: the judgement (`plain`) and the measures behind it (see `background`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BackgroundReport {
     pub plain: bool,
     /// 0 (one surface) .. 1 (busy).
@@ -138,7 +138,7 @@ pub struct BackgroundReport {
     pub share: f32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LightingReport {
     pub even: bool,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -146,7 +146,7 @@ pub struct LightingReport {
 }
 
 /// One output file written by `studio`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputReport {
     #[serde(rename = "use")]
     pub use_name: String,
@@ -168,7 +168,7 @@ pub struct OutputReport {
     /// The turn applied to straighten the head, degrees.
     pub straightened_deg: f32,
     /// The platform shows it cut to a circle.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub circle: bool,
     /// Output pixels per photo pixel at the face (above 1 the photo was enlarged).
     pub enlarge: f32,
@@ -178,7 +178,7 @@ pub struct OutputReport {
 }
 
 /// The report of one photo.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub path: String,
     pub width: u32,
@@ -198,13 +198,13 @@ pub struct Report {
     pub exif_orientation: u8,
     /// Whether an embedded colour profile was converted to sRGB.
     pub icc_converted: bool,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<OutputReport>,
     /// A small copy of the photo written by `studio` for the gallery, relative to its folder.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview: Option<String>,
     /// Outputs that should have been made but could not, and why.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_errors: Vec<String>,
 }
 
@@ -246,7 +246,7 @@ impl Report {
 }
 
 /// A photo that could not be read, as reported in `errors`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ErrorReport {
     pub path: String,
     pub error: String,
@@ -260,7 +260,7 @@ impl From<&PhotoError> for ErrorReport {
 }
 
 /// The whole document `analyze --json` prints and `studio` writes.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SessionReport {
     pub photos: Vec<Report>,
     pub errors: Vec<ErrorReport>,
@@ -276,7 +276,7 @@ impl SessionReport {
 }
 
 /// The pick for one use: the photo with the highest score among those not unsuitable for it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BestPick {
     #[serde(rename = "use")]
     pub use_name: String,

@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
         for run in 0..=runs {
             let a = analyzer.analyze_path(&input)?;
             let t = a.timings;
-            let studio::PhotoOutputs { made, errors, .. } =
+            let studio::PhotoOutputs { made, errors, matting, .. } =
                 studio::make_outputs(&a, &analyzer, &StudioOptions::default(), &out, "photo");
             anyhow::ensure!(errors.is_empty(), "{errors:?}");
             if run == 0 {
@@ -67,6 +67,7 @@ fn main() -> anyhow::Result<()> {
                 continue;
             }
             stages.add_analysis(&t);
+            stages.matting += matting;
             for m in &made {
                 stages.add_output(&m.timings);
             }

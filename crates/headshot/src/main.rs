@@ -302,6 +302,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if timings {
                 run.timings.print(&mut std::io::stderr().lock(), started.elapsed())?;
             }
+            if run.reused > 0 {
+                // How a re-run after an interruption knows: each finished photo's record.
+                eprintln!(
+                    "headshot: {} photo(s) finished by an earlier run into {} kept as they were (same photo, same options)",
+                    run.reused,
+                    out.display()
+                );
+            }
             let mut o = std::io::stdout().lock();
             human::print_studio(&mut o, &run.session, &out)?;
             Ok(if run.failed { ExitCode::from(1) } else { ExitCode::SUCCESS })

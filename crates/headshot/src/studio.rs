@@ -722,6 +722,106 @@ pub struct StudioRun {
     pub failed: bool,
     /// Work time per stage (the team pass's extra analysis not included).
     pub timings: crate::timings::StageTimes,
+    /// Photos an earlier run into the same folder had finished with the same photo and options:
+    /// their outputs were kept, not made again (see `Finished`).
+    pub reused: usize,
+}
+
+/// The record a finished photo leaves in its folder (`.finished.json`), written after its last
+/// output: a later run with the same photo (path, size, modification time), the same options
+/// and the same program version, finding every output it lists on disk at the listed size,
+/// takes the report from it instead of doing the photo again. A run killed mid-photo leaves no
+/// record for that photo (an old one is removed before the photo is started), so the photo is
+/// done again; a write cut short leaves only a temporary, never a listed output.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Finished {
+    key: String,
+    report: headshot_core::report::Report,
+}
+
+const FINISHED: &str = ".finished.json";
+
+/// What a photo's finished record must match: the photo as it is on disk and everything that
+/// decides its outputs.
+fn finished_key(path: &Path, opts: &StudioOptions, catalogue: &Catalogue) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
+    let uses = serde_json::to_string(&catalogue.uses).ok()?;
+    Some(format!(
+        "{} {} {} {modified} {:?} {:?} {:?} {} {uses}",
+        env!("CARGO_PKG_VERSION"),
+        path.display(),
+        meta.len(),
+        opts.background,
+        opts.format,
+        opts.subject_of(path),
+        opts.smaller_if_needed
+    ))
+}
+
+/// The report of a photo an earlier run finished, when its record matches and every output is
+/// still there.
+fn finished_before(dir: &Path, folder: &str, key: &str) -> Option<headshot_core::report::Report> {
+    let f: Finished = serde_json::from_slice(&std::fs::read(dir.join(folder).join(FINISHED)).ok()?).ok()?;
+    let intact = |rel: &str, bytes: Option<u64>| {
+        std::fs::metadata(dir.join(rel)).is_ok_and(|m| m.is_file() && bytes.is_none_or(|b| m.len() == b))
+    };
+    let all_there = f.report.outputs.iter().all(|o| intact(&o.path, Some(o.bytes)))
+        && f.report.preview.as_deref().is_none_or(|p| intact(p, None));
+    (f.key == key && all_there).then_some(f.report)
+}
+
+/// A finished photo's contact-sheet tile, from its first square output on disk.
+fn tile_from_disk(dir: &Path, report: &headshot_core::report::Report) -> Option<RgbImage> {
+    let o = report.outputs.iter().find(|o| o.width == o.height)?;
+    let img = image::open(dir.join(&o.path)).ok()?.to_rgba8();
+    let (w, h) = img.dimensions();
+    let alpha = img.pixels().map(|p| f32::from(p[3]) / 255.0).collect();
+    let rgb = image::DynamicImage::ImageRgba8(img).to_rgb8();
+    Some(resize_rgb(&on_paper(&Rendered { image: rgb, alpha }), 240, 240)).filter(|_| w > 0 && h > 0)
+}
+
+/// One photo of a run, done: analysed, its outputs made, its preview written and, last, its
+/// finished record (when it may be reused: `key`).
+fn one_photo(
+    analyzer: &Analyzer,
+    opts: &StudioOptions,
+    out: &Path,
+    path: &Path,
+    folder: &str,
+    key: Option<&str>,
+) -> Result<(headshot_core::report::Report, Option<RgbImage>, crate::timings::StageTimes), crate::analysis::AnalyzeError>
+{
+    let a = analyzer.analyze_path(path)?;
+    let own;
+    let opts = match opts.subjects.get(path) {
+        Some(&n) => {
+            own = StudioOptions { subject: Some(n), ..opts.clone() };
+            &own
+        }
+        None => opts,
+    };
+    let PhotoOutputs { made, matting, errors: errs, verdicts } = make_outputs(&a, analyzer, opts, out, folder);
+    let mut times = crate::timings::StageTimes::default();
+    times.add_analysis(&a.timings);
+    times.matting += matting;
+    for m in &made {
+        times.add_output(&m.timings);
+    }
+    let mut report = a.report.clone();
+    report.verdicts = verdicts;
+    report.preview = write_preview(&a, out, folder);
+    report.output_errors = errs.iter().map(ToString::to_string).collect();
+    let tile = made.iter().find(|m| m.thumb.is_some()).and_then(|m| m.thumb.clone());
+    report.outputs = made.into_iter().map(|m| m.report).collect();
+    if let Some(key) = key
+        && report.output_errors.is_empty()
+        && let Ok(json) = serde_json::to_vec(&Finished { key: key.to_string(), report: report.clone() })
+    {
+        // Best effort: without it the photo is only done again next time.
+        let _ = export::write_atomic(&out.join(folder).join(FINISHED), &json);
+    }
+    Ok((report, tile, times))
 }
 
 /// Runs the studio over `inputs` into `out`: analyses every photo (in parallel), makes its
@@ -755,35 +855,27 @@ pub fn run(
     }
     let index: HashMap<&Path, &str> =
         files.iter().map(|p| p.as_path()).zip(folders.iter().map(String::as_str)).collect();
-    let results = analyze_each(analyzer, &files, |path, r| {
-        let folder = index.get(path).copied().unwrap_or("photo");
-        let result = r.map(|a| {
-            let own;
-            let opts = match opts.subjects.get(path) {
-                Some(&n) => {
-                    own = StudioOptions { subject: Some(n), ..opts.clone() };
-                    &own
-                }
-                None => &opts,
-            };
-            let PhotoOutputs { made, matting, errors: errs, verdicts } = make_outputs(&a, analyzer, opts, out, folder);
-            let mut times = crate::timings::StageTimes::default();
-            times.add_analysis(&a.timings);
-            times.matting += matting;
-            for m in &made {
-                times.add_output(&m.timings);
+    let reused = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<_> = files
+        .par_iter()
+        .map(|p| {
+            let path = p.as_path();
+            let folder = index.get(path).copied().unwrap_or("photo");
+            // A team's common size depends on every photo: a team run does them all again.
+            let key = if team { None } else { finished_key(path, &opts, &analyzer.catalogue) };
+            if let Some(report) = key.as_deref().and_then(|k| finished_before(out, folder, k)) {
+                reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                progress(path);
+                let tile = tile_from_disk(out, &report);
+                return Ok((report, tile, crate::timings::StageTimes::default()));
             }
-            let mut report = a.report.clone();
-            report.verdicts = verdicts;
-            report.preview = write_preview(&a, out, folder);
-            report.output_errors = errs.iter().map(ToString::to_string).collect();
-            let tile = made.iter().find(|m| m.thumb.is_some()).and_then(|m| m.thumb.clone());
-            report.outputs = made.into_iter().map(|m| m.report).collect();
-            (report, tile, times)
-        });
-        progress(path);
-        result
-    });
+            let _ = std::fs::remove_file(out.join(folder).join(FINISHED));
+            let result = one_photo(analyzer, &opts, out, path, folder, key.as_deref());
+            progress(path);
+            result
+        })
+        .collect();
+    let reused = reused.into_inner();
     let mut photos = Vec::new();
     let mut tiles = Vec::new();
     let mut timings = crate::timings::StageTimes::default();
@@ -809,7 +901,7 @@ pub fn run(
     }
     let html = crate::gallery::page(&session, sheet.is_some().then_some("contact-sheet.jpg"));
     export::write_atomic(&out.join("index.html"), html.as_bytes())?;
-    Ok(StudioRun { session, failed, timings })
+    Ok(StudioRun { session, failed, timings, reused })
 }
 
 #[cfg(test)]

@@ -176,8 +176,17 @@ pub async fn report(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Resu
 pub async fn render(
     AppState(app): Shared,
     UrlPath(id): UrlPath<String>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    // JSON only: a form post (which a page elsewhere can send without asking) is refused.
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    if !body.is_empty() && !json {
+        return Err(ApiError::NotJson);
+    }
     let s = session(&app, &id)?;
     if matches!(s.state, State::Queued | State::Running) {
         return Err(ApiError::StillRendering);
@@ -316,13 +325,17 @@ pub async fn zip(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<
 /// already) to a temporary name and renames it into place; older zips are removed.
 fn write_zip(out: &Path, dest: &Path) -> std::io::Result<()> {
     let dir = dest.parent().unwrap_or(Path::new("."));
+    // Older renders' zips go; this render's own (another download may be serving it) stays.
     for e in std::fs::read_dir(dir)?.flatten() {
         let n = e.file_name().to_string_lossy().into_owned();
-        if n.starts_with("headshots-") && n.ends_with(".zip") {
+        if n.starts_with("headshots-") && n.ends_with(".zip") && e.path() != dest {
             let _ = std::fs::remove_file(e.path());
         }
     }
-    let tmp = dir.join(".headshots.zip.partial");
+    // A name of its own per download being built: two at once never write into one file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!(".headshots.zip.{n}.partial"));
     let file = std::fs::File::create(&tmp)?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);

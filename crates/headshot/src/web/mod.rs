@@ -138,6 +138,12 @@ pub enum ApiError {
     Busy { queued: usize, retry_after: u64 },
     #[error("internal error: {0}")]
     Internal(String),
+    #[error("requests that change something must come from this server's own page (origin {0})")]
+    CrossSite(String),
+    #[error("this server answers to its own address, not to {0}")]
+    WrongHost(String),
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    NotJson,
 }
 
 impl ApiError {
@@ -156,6 +162,9 @@ impl ApiError {
             ApiError::StillRendering => StatusCode::CONFLICT,
             ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
+            ApiError::WrongHost(_) => StatusCode::MISDIRECTED_REQUEST,
+            ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         }
     }
 
@@ -175,6 +184,9 @@ impl ApiError {
             ApiError::StillRendering => "still-rendering",
             ApiError::Busy { .. } => "busy",
             ApiError::Internal(_) => "internal",
+            ApiError::CrossSite(_) => "cross-site",
+            ApiError::WrongHost(_) => "wrong-host",
+            ApiError::NotJson => "not-json",
         }
     }
 }
@@ -214,6 +226,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/sessions/{id}/download.zip", get(api::zip))
         .route("/api/sessions/{id}/files/{*path}", get(api::file))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), same_site_only))
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "no-referrer"))
@@ -221,6 +234,54 @@ pub fn router(app: Arc<App>) -> Router {
         .layer(header(header::CACHE_CONTROL, "no-cache"))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .with_state(app)
+}
+
+/// Refuses what another site could make a browser send here. A page elsewhere can post a form
+/// to this server's address, and a name it controls can be pointed at 127.0.0.1 (DNS
+/// rebinding): so on a loopback server the Host must be a loopback name, and every request that
+/// changes something must come from this server's own page (its Origin, when the browser sends
+/// one, is this Host; `Sec-Fetch-Site` is not cross-site). Clients that are not browsers send
+/// neither header and are not affected.
+async fn same_site_only(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let headers = req.headers();
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_ascii_lowercase);
+    let host = text(header::HOST);
+    if let Some(host) = &host
+        && app.config.addr.ip().is_loopback()
+        && !is_loopback_host(host)
+    {
+        return ApiError::WrongHost(host.clone()).into_response();
+    }
+    let changes =
+        !matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS);
+    if changes {
+        if let Some(origin) = text(header::ORIGIN) {
+            let own =
+                host.as_deref().is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"));
+            if !own {
+                return ApiError::CrossSite(origin).into_response();
+            }
+        }
+        if text(header::HeaderName::from_static("sec-fetch-site"))
+            .is_some_and(|s| s == "cross-site" || s == "same-site")
+        {
+            return ApiError::CrossSite("another site".into()).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// `localhost`, `127.0.0.1`, `[::1]` (any port).
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(n, _)| n),
+    };
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Runs the server until Ctrl-C (or SIGTERM): in-flight requests finish, queued sessions stay

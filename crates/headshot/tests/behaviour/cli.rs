@@ -186,6 +186,8 @@ fn studio_reruns_replace_outputs_and_an_interrupted_run_leaves_no_half_file() {
     let full = headshot(&["studio", &examples, "--out", &out_s]);
     assert!(full.status.success(), "{}", String::from_utf8_lossy(&full.stderr));
     let (visible, hidden) = files_under(&out);
+    // (A finished photo's record, `.finished.json`, is hidden and stays: re-runs read it.)
+    let hidden: Vec<_> = hidden.into_iter().filter(|p| !p.ends_with(".finished.json")).collect();
     assert!(hidden.is_empty(), "temporaries left: {hidden:?}");
     let report = json_file(&out.join("report.json"));
     let listed: usize =
@@ -234,4 +236,90 @@ fn exit_codes_tell_usage_errors_from_failed_work() {
     assert_eq!(failed.status.code(), Some(1), "{}", String::from_utf8_lossy(&failed.stderr));
     let err = String::from_utf8_lossy(&failed.stderr);
     assert!(err.contains("cannot write to") && err.contains("not-a-folder"), "{err}");
+}
+
+/// Every file under `dir`, recursively, hidden ones included.
+fn all_files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let (mut visible, hidden) = files_under(dir);
+    visible.extend(hidden);
+    visible
+}
+
+/// A studio run killed (SIGKILL) while it is writing an output: the write it interrupted is
+/// left as a temporary only, every output on disk decodes whole, and a re-run finishes the rest
+/// without redoing the photos the first run had finished (their records say so).
+#[test]
+fn a_run_killed_mid_write_leaves_no_broken_output_and_a_rerun_finishes_the_rest() {
+    let dir = scratch("cli-killed");
+    let photos = dir.join("photos");
+    std::fs::create_dir_all(&photos).expect("mkdir");
+    for copy in 0..3 {
+        for name in ["obama.jpg", "biden.jpg", "grace_hopper.jpg", "two_people.jpg"] {
+            std::fs::copy(example(name), photos.join(format!("{copy}-{name}"))).expect("copy");
+        }
+    }
+    let out = dir.join("out");
+    let bin = env!("CARGO_BIN_EXE_headshot");
+    // Kill the run the moment a photo is finished and a write is under way; try again if the
+    // write happened to end between seeing it and the kill.
+    let mut interrupted = None;
+    for _ in 0..10 {
+        let _ = std::fs::remove_dir_all(&out);
+        let mut child = std::process::Command::new(bin)
+            .args(["studio", &photos.to_string_lossy(), "--out", &out.to_string_lossy()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        let started = std::time::Instant::now();
+        let mut partial = None;
+        while started.elapsed() < std::time::Duration::from_secs(120) {
+            let files = all_files_under(&out);
+            let finished = files.iter().any(|p| p.ends_with(".finished.json"));
+            partial = files.into_iter().find(|p| p.to_string_lossy().ends_with(".partial"));
+            if finished && partial.is_some() {
+                break;
+            }
+            if child.try_wait().expect("wait").is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        if let Some(p) = partial
+            && p.exists()
+        {
+            interrupted = Some(p);
+            break;
+        }
+    }
+    let interrupted = interrupted.expect("a run was killed in the middle of a write");
+    let files = all_files_under(&out);
+    let finished = files.iter().filter(|p| p.ends_with(".finished.json")).count();
+    assert!((1..12).contains(&finished), "{finished} photos finished before the kill");
+    // No listed output is broken: every image on disk that is not a temporary decodes whole.
+    for f in files.iter().filter(|p| !p.to_string_lossy().ends_with(".partial")) {
+        if f.extension().is_some_and(|e| e == "jpg" || e == "png") {
+            image::open(f).unwrap_or_else(|e| panic!("{} is broken: {e}", f.display()));
+        }
+    }
+    assert!(!out.join("report.json").exists() || json_file(&out.join("report.json")).is_object());
+
+    let rerun = headshot(&["studio", &photos.to_string_lossy(), "--out", &out.to_string_lossy()]);
+    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stderr));
+    let said = String::from_utf8_lossy(&rerun.stderr);
+    assert!(said.contains(&format!("{finished} photo(s) finished by an earlier run")), "{said}");
+    assert!(!interrupted.exists(), "the interrupted temporary is swept");
+    let report = json_file(&out.join("report.json"));
+    assert_eq!(report["photos"].as_array().map(Vec::len), Some(12));
+    for p in report["photos"].as_array().expect("photos") {
+        for o in p["outputs"].as_array().into_iter().flatten() {
+            let path = out.join(o["path"].as_str().expect("path"));
+            assert_eq!(std::fs::metadata(&path).map(|m| m.len()).ok(), o["bytes"].as_u64(), "{}", path.display());
+        }
+    }
+    // A third run with nothing left to do reuses every photo.
+    let again = headshot(&["studio", &photos.to_string_lossy(), "--out", &out.to_string_lossy()]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("12 photo(s) finished by an earlier run"));
 }

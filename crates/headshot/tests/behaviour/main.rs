@@ -11,6 +11,7 @@ mod decode;
 mod faces;
 mod framing;
 mod judgement;
+mod odd;
 mod scene;
 mod studio;
 mod verdicts;

@@ -80,6 +80,10 @@ impl Server {
         self.send(Request::get(uri).body(Body::empty()).expect("request")).await
     }
 
+    async fn get_with_host(&self, uri: &str, host: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        self.send(Request::get(uri).header(header::HOST, host).body(Body::empty()).expect("request")).await
+    }
+
     async fn get_json(&self, uri: &str) -> (StatusCode, Value) {
         let (status, _, body) = self.get(uri).await;
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
@@ -424,4 +428,49 @@ async fn the_openapi_file_describes_every_route() {
     let (_, words) = server.get_json("/api/vocabulary").await;
     assert_eq!(words["reasons"]["busy-background"], "busy background");
     assert_eq!(words["framing"]["half-body"], "Half-body portrait");
+}
+
+/// What another site could make a browser send is refused before it reaches a handler: a form
+/// posted from another origin, a request through a rebound DNS name, a render body that is not
+/// JSON. The page's own requests (same origin, loopback host) and plain clients (no Origin)
+/// still work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_site_requests_and_rebound_hosts_are_refused() {
+    let dir = scratch("web-cross-site");
+    let server = Server::open(Server::config(&dir));
+    let upload = |origin: Option<&str>, host: &str| {
+        let mut req = Request::post("/api/sessions")
+            .header(header::HOST, host)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"));
+        if let Some(o) = origin {
+            req = req.header(header::ORIGIN, o);
+        }
+        req.body(Body::from(multipart(&[Part::File("obama.jpg", photo("obama.jpg"))]))).expect("request")
+    };
+    let (status, _, body) = server.send(upload(Some("http://evil.example"), "127.0.0.1:8080")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("cross-site"));
+    let (status, _, _) = server.send(upload(None, "evil.example:8080")).await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+    let (status, _, _) = server.get_with_host("/api/uses", "rebound.example:8080").await;
+    assert_eq!(status, StatusCode::MISDIRECTED_REQUEST);
+    assert_eq!(server.stored_sessions(), 0, "nothing was stored");
+
+    // The page itself: same origin, loopback host.
+    let (status, _, body) = server.send(upload(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&body));
+    let id = serde_json::from_slice::<Value>(&body).expect("json")["id"].as_str().expect("id").to_string();
+    server.finished(&id).await;
+    // A render body sent as a form is refused; as JSON it is taken.
+    let render = |kind: &str| {
+        Request::post(format!("/api/sessions/{id}/render"))
+            .header(header::CONTENT_TYPE, kind)
+            .body(Body::from(r#"{"background": "white"}"#))
+            .expect("request")
+    };
+    let (status, _, _) = server.send(render("text/plain")).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, _, body) = server.send(render("application/json; charset=utf-8")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&body));
+    server.finished(&id).await;
 }
