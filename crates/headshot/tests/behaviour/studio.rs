@@ -65,6 +65,12 @@ fn every_output_has_its_uses_exact_size_format_and_byte_limit() {
         assert!(html.contains(&o.path), "gallery lacks {}", o.path);
     }
     assert!(image::open(out.join("contact-sheet.jpg")).is_ok());
+    // The report reads back as what was written (a re-run takes finished photos' reports from
+    // their records this way).
+    let text = std::fs::read_to_string(out.join("report.json")).expect("report");
+    let back: SessionReport = serde_json::from_str(&text).expect("report.json reads back");
+    let again = |r: &SessionReport| serde_json::to_string(r).expect("serialises");
+    assert_eq!(again(&back), again(session));
 }
 
 /// Eye midpoint of the primary face found in an image file, as shares of its size, and the
