@@ -306,8 +306,18 @@ pub fn subject_matte(a: &Analysis, face: &Face, region: Rect) -> Result<PersonMa
     let (pw, ph) = (a.photo.width() as f32, a.photo.height() as f32);
     let (aw, ah) = a.photo.analysis.dimensions();
     let s = a.photo.analysis_scale;
-    let matte = headshot_vision::matting::matte_person(&a.photo.pixels, region.clamped(pw, ph), aw, ah, s)
-        .map_err(OutputError::Matting)?;
+    let region = region.clamped(pw, ph);
+    // The model sees at most 512 px a side: where the analysis copy has that many pixels over
+    // the region, the view is taken from it rather than from the full photo (on a 12 MP photo,
+    // resampling the full-resolution region alone took about 0.1 s).
+    let side = headshot_vision::models::MATTING_MAX_SIDE as f32;
+    let matte = if region.w / s >= side && region.h / s >= side {
+        let small = Rect::new(region.x / s, region.y / s, region.w / s, region.h / s);
+        headshot_vision::matting::matte_person(&a.photo.analysis, small, aw, ah, 1.0)
+    } else {
+        headshot_vision::matting::matte_person(&a.photo.pixels, region, aw, ah, s)
+    }
+    .map_err(OutputError::Matting)?;
     // A hole up to a third of the face's width across (a ring, a buckle) is part of the person.
     let hole = (face.bbox.w / s / 3.0).powi(2) as usize;
     Ok(headshot_core::matte::fill_holes(&isolate(&matte, face, s), hole))
