@@ -56,9 +56,11 @@ impl Model {
             .into_typed()
             .map_err(err)?;
         rewrite(&mut typed).map_err(err)?;
-        // tract's direct spatial convolution measured slower than im2col and a matrix product for
-        // every model here on x86-64 with AVX-512 (MODNet at 512x384 on one core: 932 ms with it,
-        // 742 ms without); the knob is scoped to this optimisation.
+        // tract's direct spatial convolution measured slower than im2col and a matrix product on
+        // MODNet (512x384, one core: 932 ms with it, 742 ms without); the analysis models' stage
+        // times stayed within this machine's noise with it off (studio_bench, 12 MP: detect 38 ms,
+        // mesh 25 ms, segment 106 ms, against 67 / 22 / 90 ms before). The knob is scoped to this
+        // optimisation.
         let knobs = KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", "true")]).map_err(err)?;
         let plan = knobs.enter(|| typed.into_optimized()).map_err(err)?.into_runnable().map_err(err)?;
         Ok(Model { name, plan })

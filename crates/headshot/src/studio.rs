@@ -308,8 +308,7 @@ pub fn subject_matte(a: &Analysis, face: &Face, region: Rect) -> Result<PersonMa
     let s = a.photo.analysis_scale;
     let region = region.clamped(pw, ph);
     // The model sees at most 512 px a side: where the analysis copy has that many pixels over
-    // the region, the view is taken from it rather than from the full photo (on a 12 MP photo,
-    // resampling the full-resolution region alone took about 0.1 s).
+    // the region, the view is taken from it rather than resampled from the full photo.
     let side = headshot_vision::models::MATTING_MAX_SIDE as f32;
     let matte = if region.w / s >= side && region.h / s >= side {
         let small = Rect::new(region.x / s, region.y / s, region.w / s, region.h / s);
