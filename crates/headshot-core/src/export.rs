@@ -168,6 +168,18 @@ fn encode_lossless(
     Ok(out)
 }
 
+/// A hidden temporary name beside `path` (`.<name>.<pid>-<n>.partial`), unique to this call,
+/// not only to this process: threads writing the same file at once (progress updates of one
+/// session, two downloads of one zip) must not share, truncate or rename each other's
+/// temporary. Interrupted runs leave only such names, which the studio sweeps.
+pub fn temporary_beside(path: &Path) -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    dir.join(format!(".{name}.{}-{n}.partial", std::process::id()))
+}
+
 /// Writes `bytes` to `path` atomically: into a hidden temporary file beside it, flushed to disk,
 /// then renamed over the target. A reader sees the old file or the new one, never part of one;
 /// an interrupted run leaves at most a hidden temporary, which the next run's write replaces.
@@ -175,12 +187,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
     let err = |source| ExportError::Write { path: path.to_path_buf(), source };
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     std::fs::create_dir_all(dir).map_err(err)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    // Unique per call, not only per process: threads writing the same file at once (progress
-    // updates of one session) must not share, truncate or rename each other's temporary.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".{name}.{}-{n}.partial", std::process::id()));
+    let tmp = temporary_beside(path);
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;

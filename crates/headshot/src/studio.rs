@@ -472,14 +472,15 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             Job { u, background, corrections, plan, planning: started.elapsed(), reduced_from: None }
         })
         .collect();
+    // What the verdicts foresaw, checked on the frames as planned (a background kept by choice
+    // can leave less room than the verdict assumed), before the matte is made for them.
+    check_frames(&mut jobs, &head, opts.smaller_if_needed, &mut verdicts);
     // The person's matte, from the portrait matting model over the part of the photo the
     // outputs that cut the person out show (the analysis's quick matte where none does).
     let matting = Instant::now();
     let matte = match person_matte(a, face, &jobs) {
         Ok(m) => m,
-        Err(e) => {
-            return PhotoOutputs { errors: vec![e], verdicts: sitter.judgement.verdicts, ..PhotoOutputs::default() };
-        }
+        Err(e) => return PhotoOutputs { errors: vec![e], verdicts, ..PhotoOutputs::default() },
     };
     let matting = matting.elapsed();
     let src = render::Source {
@@ -502,9 +503,10 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             j.planning += started.elapsed();
         });
     }
-    // What the verdicts foresaw, checked on the frames as finally planned (a background kept
-    // by choice, or a team's common head size, can leave less room than the verdict assumed).
-    check_frames(&mut jobs, &head, opts.smaller_if_needed, &mut verdicts);
+    if opts.team.is_some() {
+        // A team's common head size moved the frames: checked again.
+        check_frames(&mut jobs, &head, opts.smaller_if_needed, &mut verdicts);
+    }
     let groups = same_render_groups(&jobs);
     let renders: Vec<(Rendered, Duration)> = groups
         .par_iter()

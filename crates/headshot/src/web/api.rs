@@ -333,9 +333,7 @@ fn write_zip(out: &Path, dest: &Path) -> std::io::Result<()> {
         }
     }
     // A name of its own per download being built: two at once never write into one file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let tmp = dir.join(format!(".headshots.zip.{n}.partial"));
+    let tmp = headshot_core::export::temporary_beside(dest);
     let file = std::fs::File::create(&tmp)?;
     let mut zip = zip::ZipWriter::new(std::io::BufWriter::new(file));
     let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
