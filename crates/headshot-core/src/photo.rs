@@ -148,6 +148,22 @@ pub struct Photo {
     pub exif_orientation: u8,
     /// Whether an embedded ICC profile was converted to sRGB.
     pub icc_converted: bool,
+    /// What the file was: its format, its pixel layout, whether only its first frame was used.
+    pub source: Source,
+}
+
+/// What a photo's file held, as decoded: reported so that a grey scan, a CMYK print file or an
+/// animation's first frame is never mistaken for the photo the user meant.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Source {
+    /// "jpeg", "png", "webp", "tiff", "heic" or "avif".
+    pub format: String,
+    /// The decoder's pixel layout before conversion to 8-bit RGB: "rgb8", "l8" (grey),
+    /// "rgba16", "cmyk" (a CMYK or YCCK JPEG) and so on.
+    pub layout: String,
+    /// An animation (APNG, animated WebP, a multi-page TIFF) of which the first frame is used.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub first_frame_only: bool,
 }
 
 impl Photo {
@@ -208,6 +224,9 @@ impl Photo {
                 format!("file is {} bytes; the limit is {}", bytes.len(), limits.max_bytes),
             ));
         }
+        if let Some(kind) = headshot_heif::sniff(bytes) {
+            return decode_heif(path, bytes, kind, limits);
+        }
         let reader = ImageReader::new(Cursor::new(bytes))
             .with_guessed_format()
             .map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
@@ -215,7 +234,7 @@ impl Photo {
             return Err(PhotoError::new(
                 path,
                 PhotoErrorKind::Unsupported,
-                "not a JPEG, PNG or WebP image (unrecognised content)",
+                "not a JPEG, PNG, WebP, TIFF, HEIC or AVIF image (unrecognised content)",
             ));
         }
         if let Some((w, h)) = png_header_size(bytes) {
@@ -232,6 +251,8 @@ impl Photo {
                 "truncated JPEG: the file ends inside the image data",
             ));
         }
+        let format = reader.format().map_or("unknown", format_name);
+        let first_frame_only = is_animation(bytes);
         let mut reader = reader;
         reader.limits(image_limits(limits));
         let mut decoder = reader.into_decoder().map_err(|e| PhotoError::from_image(path, e))?;
@@ -262,18 +283,35 @@ impl Photo {
         // Metadata problems are not fatal: a photo with a broken EXIF block is still a photo.
         let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
         let icc = decoder.icc_profile().ok().flatten();
+        // The JPEG decoder turns CMYK and YCCK into RGB and reports RGB; the frame header says
+        // what the file held.
+        let layout = match jpeg_components(bytes) {
+            Some(4) if format == "jpeg" => "cmyk".to_string(),
+            _ => layout_name(decoder.original_color_type()),
+        };
 
         let mut img = DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?;
         img.apply_orientation(orientation);
+        let source = Source { format: format.into(), layout, first_frame_only };
+        Ok(Photo::finish(path, img, orientation, icc, source, limits))
+    }
 
+    /// The common end of every decoder: 8-bit sRGB pixels, alpha apart, the analysis copy.
+    fn finish(
+        path: &Path,
+        img: DynamicImage,
+        orientation: image::metadata::Orientation,
+        icc: Option<Vec<u8>>,
+        source: Source,
+        limits: &Limits,
+    ) -> Photo {
         let (mut rgb, alpha) = split_alpha(img);
         let icc_converted = match icc {
             Some(profile) => to_srgb(&mut rgb, &profile),
             None => false,
         };
-
         let (analysis, analysis_scale) = analysis_copy(&rgb, limits.analysis_long_side);
-        Ok(Photo {
+        Photo {
             path: path.to_path_buf(),
             pixels: rgb,
             alpha,
@@ -281,8 +319,112 @@ impl Photo {
             analysis_scale,
             exif_orientation: orientation_code(orientation),
             icc_converted,
-        })
+            source,
+        }
     }
+}
+
+/// HEIC and AVIF, through libheif (`headshot-heif`): the size is checked from the container
+/// before anything is decoded, and the container's rotation is applied by libheif (HEIF keeps
+/// orientation in its own boxes, not in EXIF).
+fn decode_heif(path: &Path, bytes: &[u8], kind: headshot_heif::Kind, limits: &Limits) -> Result<Photo, PhotoError> {
+    use headshot_heif::HeifError;
+    let heif_error = |e: HeifError| {
+        let kind = match e {
+            HeifError::Missing(_) => PhotoErrorKind::Unsupported,
+            HeifError::Decode(_) => PhotoErrorKind::Decode,
+        };
+        PhotoError::new(path, kind, e.to_string())
+    };
+    let file = headshot_heif::HeifFile::open(bytes).map_err(heif_error)?;
+    let (w, h) = file.size();
+    check_pixels(path, w, h, limits)?;
+    if w == 0 || h == 0 {
+        return Err(PhotoError::new(path, PhotoErrorKind::Decode, "the image has no pixels"));
+    }
+    // libheif's YCbCr planes (up to 16 bits), its RGBA result, our copy of it and the 8-bit
+    // colour and alpha planes.
+    let px = u64::from(w) * u64::from(h);
+    let needed = px * (6 + 4 + 4 + 4);
+    if needed > limits.max_decode_bytes {
+        return Err(PhotoError::new(
+            path,
+            PhotoErrorKind::TooLarge,
+            format!(
+                "{w}x{h} needs about {} MB to decode; the limit is {} MB",
+                needed >> 20,
+                limits.max_decode_bytes >> 20
+            ),
+        ));
+    }
+    let _grant = DecodeGrant::wait_for(needed);
+    let icc = file.icc_profile();
+    let d = file.decode().map_err(heif_error)?;
+    let img = match d.channels {
+        4 => image::RgbaImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageRgba8),
+        _ => RgbImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageRgb8),
+    }
+    .ok_or_else(|| PhotoError::new(path, PhotoErrorKind::Decode, "libheif returned a short image"))?;
+    let layout = if d.channels == 4 { "rgba8" } else { "rgb8" };
+    let source = Source { format: kind.name().into(), layout: layout.into(), first_frame_only: false };
+    Ok(Photo::finish(path, img, image::metadata::Orientation::NoTransforms, icc, source, limits))
+}
+
+/// The file extension for a photo's first bytes (at least 32 of them where the file has them),
+/// or None for anything this program does not read. Recognises what `Photo::decode` reads.
+pub fn sniff_extension(head: &[u8]) -> Option<&'static str> {
+    if let Some(kind) = headshot_heif::sniff(head) {
+        return Some(kind.name());
+    }
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("jpg")
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("png")
+    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
+        Some("webp")
+    } else if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
+        Some("tif")
+    } else {
+        None
+    }
+}
+
+fn format_name(f: image::ImageFormat) -> &'static str {
+    match f {
+        image::ImageFormat::Jpeg => "jpeg",
+        image::ImageFormat::Png => "png",
+        image::ImageFormat::WebP => "webp",
+        image::ImageFormat::Tiff => "tiff",
+        _ => "other",
+    }
+}
+
+fn layout_name(c: image::ExtendedColorType) -> String {
+    use image::ExtendedColorType as C;
+    match c {
+        C::Cmyk8 => "cmyk".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// Whether the file is an animation whose decoders give its first frame: an APNG (an `acTL`
+/// chunk before the first image data) or an animated WebP (the animation flag of `VP8X`).
+fn is_animation(bytes: &[u8]) -> bool {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        let mut at = 8usize;
+        while let Some(head) = bytes.get(at..at.saturating_add(8)) {
+            let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            match &head[4..8] {
+                b"acTL" => return true,
+                b"IDAT" | b"IEND" => return false,
+                _ => {}
+            }
+            at = at.saturating_add(12).saturating_add(len);
+        }
+        return false;
+    }
+    // RIFF....WEBPVP8X, then the flags byte: bit 1 is "animation".
+    bytes.len() > 20 && &bytes[..4] == b"RIFF" && &bytes[8..16] == b"WEBPVP8X" && bytes[20] & 0x02 != 0
 }
 
 fn image_limits(limits: &Limits) -> image::Limits {
@@ -402,6 +544,31 @@ fn jpeg_is_truncated(bytes: &[u8]) -> bool {
 
 /// The offset just past a JPEG's end-of-image marker, when the walk reaches one after at least
 /// one scan.
+/// The number of colour components in a JPEG's frame header (1 grey, 3 YCbCr or RGB, 4 CMYK or
+/// YCCK), from the segments before the first scan.
+fn jpeg_components(bytes: &[u8]) -> Option<u8> {
+    if bytes.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut i = 2usize;
+    loop {
+        i += bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+        while bytes.get(i) == Some(&0xFF) {
+            i += 1;
+        }
+        let marker = *bytes.get(i)?;
+        i += 1;
+        match marker {
+            // Start of frame (all but DHT 0xC4, JPG 0xC8 and DAC 0xCC): length, precision,
+            // height, width, then the component count.
+            0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return bytes.get(i + 7).copied(),
+            0xDA | 0xD9 => return None,
+            0x01 | 0xD0..=0xD7 => {}
+            _ => i += usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?])).max(2),
+        }
+    }
+}
+
 fn jpeg_image_end(bytes: &[u8]) -> Option<usize> {
     let n = bytes.len();
     if n < 4 || bytes[..2] != [0xFF, 0xD8] {

@@ -198,6 +198,9 @@ pub struct Report {
     pub exif_orientation: u8,
     /// Whether an embedded colour profile was converted to sRGB.
     pub icc_converted: bool,
+    /// The file's format and pixel layout, and whether only an animation's first frame was used.
+    #[serde(default)]
+    pub source: crate::photo::Source,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<OutputReport>,
     /// A small copy of the photo written by `studio` for the gallery, relative to its folder.
@@ -209,7 +212,8 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(path: &str, scene: &Scene, judgement: &Judgement, exif_orientation: u8, icc_converted: bool) -> Self {
+    /// The report of a photo judged from `scene`; `photo` says how its file was decoded.
+    pub fn new(path: &str, scene: &Scene, judgement: &Judgement, photo: &crate::photo::Photo) -> Self {
         let bg = &scene.background;
         Report {
             path: path.to_string(),
@@ -236,8 +240,9 @@ impl Report {
             lighting: LightingReport { even: judgement.even, measures: scene.lighting() },
             verdicts: judgement.verdicts.clone(),
             framing_measures: scene.framing(),
-            exif_orientation,
-            icc_converted,
+            exif_orientation: photo.exif_orientation,
+            icc_converted: photo.icc_converted,
+            source: photo.source.clone(),
             outputs: Vec::new(),
             preview: None,
             output_errors: Vec::new(),

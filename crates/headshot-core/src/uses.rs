@@ -136,6 +136,40 @@ impl Use {
         }
     }
 
+    /// Refuses numbers the planner cannot work with: TOML reads `nan` and `inf` as floats, and
+    /// a head taller than the frame, an eye line outside it or a zero byte limit would plan
+    /// crops that are empty, infinite or impossible to encode.
+    fn check_numbers(&self) -> Result<(), String> {
+        let share = |name: &str, v: f32, lo: f32, hi: f32| {
+            if v.is_finite() && (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} = {v} is outside {lo}..={hi}"))
+            }
+        };
+        if let Some(c) = &self.composition {
+            // A head under 2 % of the frame is a crowd shot, not a use's composition.
+            share("composition.head", c.head, 0.02, 1.0)?;
+            share("composition.eye_line", c.eye_line, 0.0, 1.0)?;
+            share("composition.eye_x", c.eye_x, 0.0, 1.0)?;
+            share("composition.clear_left", c.clear_left, 0.0, 0.9)?;
+        }
+        if let Some(e) = self.max_enlarge {
+            share("max_enlarge", e, 0.1, 16.0)?;
+        }
+        if self.display_px == 0 || self.display_px > 10_000 {
+            return Err(format!("display_px = {} is outside 1..=10000", self.display_px));
+        }
+        if self.min_source_px > 100_000 {
+            return Err(format!("min_source_px = {} is over 100000", self.min_source_px));
+        }
+        // The smallest JPEG of a 1x1 image is about 130 bytes; below a kilobyte nothing fits.
+        if self.max_bytes < 1024 {
+            return Err(format!("max_bytes = {} is under 1024", self.max_bytes));
+        }
+        Ok(())
+    }
+
     /// The largest enlargement at the face this use accepts.
     pub fn max_enlarge(&self) -> f32 {
         self.max_enlarge.unwrap_or(match self.kind {
@@ -194,6 +228,12 @@ impl Catalogue {
                     reason: format!("use name {:?}: letters, digits, '-' and '_' only (it names files)", u.name),
                 });
             }
+            if let Err(reason) = u.check_numbers() {
+                return Err(CatalogueError::Parse {
+                    path: name.to_string(),
+                    reason: format!("use {:?}: {reason}", u.name),
+                });
+            }
         }
         Ok(Catalogue { uses: file.uses })
     }
@@ -249,5 +289,26 @@ mod tests {
     fn bad_catalogue_is_a_clear_error() {
         let e = Catalogue::parse("mine.toml", "[[use]]\nname = 'x'\n").expect_err("an error");
         assert!(e.to_string().starts_with("mine.toml: not a valid catalogue"), "{e}");
+    }
+
+    /// Numbers the planner cannot use are refused by name, whatever TOML lets through.
+    #[test]
+    fn impossible_numbers_are_refused_by_name() {
+        let good = "[[use]]\nname = 'x'\nkind = 'headshot'\nwidth = 400\nheight = 400\ndisplay_px = 128\n\
+                    min_source_px = 200\nmax_bytes = 100000\nformat = 'jpeg'\n";
+        assert!(Catalogue::parse("ok.toml", good).is_ok());
+        let comp = |c: &str| format!("{good}[use.composition]\n{c}\n");
+        for (text, field) in [
+            (comp("head = nan\neye_line = 0.4\neye_x = 0.5"), "composition.head"),
+            (comp("head = 3.0\neye_line = 0.4\neye_x = 0.5"), "composition.head"),
+            (comp("head = 0.5\neye_line = inf\neye_x = 0.5"), "composition.eye_line"),
+            (comp("head = 0.5\neye_line = 0.4\neye_x = -1.0"), "composition.eye_x"),
+            (format!("{good}max_enlarge = 0.0\n"), "max_enlarge"),
+            (good.replace("max_bytes = 100000", "max_bytes = 0"), "max_bytes"),
+            (good.replace("display_px = 128", "display_px = 0"), "display_px"),
+        ] {
+            let e = Catalogue::parse("mine.toml", &text).expect_err(field).to_string();
+            assert!(e.contains(field), "{field}: {e}");
+        }
     }
 }

@@ -196,7 +196,7 @@ impl Analyzer {
             image_sharpness: if faces_empty { headshot_core::sharpness::image_sharpness(&photo.analysis) } else { 0.0 },
         };
         let judgement = judge::judge(&scene, &self.catalogue, Subject::Auto);
-        let report = Report::new(&path, &scene, &judgement, photo.exif_orientation, photo.icc_converted);
+        let report = Report::new(&path, &scene, &judgement, &photo);
         lap(&mut timings.judge);
         Ok(Analysis { photo, scene, matte, judgement, report, timings })
     }

@@ -25,6 +25,9 @@ fn yes(b: bool, y: &'static str, n: &'static str) -> &'static str {
 
 fn print_photo(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "{}  ({}x{})", r.path, r.width, r.height)?;
+    if r.source.first_frame_only {
+        writeln!(out, "  an animation: its first frame is the photo judged")?;
+    }
     let gaze = match r.gaze {
         Some(g) => format!("{g:?}").to_lowercase(),
         None => "-".into(),

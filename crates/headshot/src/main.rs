@@ -47,7 +47,7 @@ enum Command {
         timings: bool,
         #[command(flatten)]
         catalogue: CatalogueArgs,
-        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
+        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif, .avif).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
@@ -92,7 +92,7 @@ enum Command {
         timings: bool,
         #[command(flatten)]
         catalogue: CatalogueArgs,
-        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
+        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif, .avif).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
@@ -105,7 +105,7 @@ enum Command {
         /// Whom to cut out of a group photo: 1 is the most prominent face, 2 the next, ...
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         subject: Option<u16>,
-        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp).
+        /// Photos or directories (searched recursively for .jpg, .jpeg, .png, .webp, .tif, .tiff, .heic, .heif, .avif).
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
     },
@@ -140,6 +140,21 @@ enum Command {
     },
 }
 
+/// An error and its causes in one line, each cause once: many of our errors already name their
+/// cause in their own message ("could not write X: File too large"), and anyhow's `{:#}` would
+/// repeat it.
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !text.contains(&c) {
+            text.push_str(": ");
+            text.push_str(&c);
+        }
+    }
+    text
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -151,7 +166,7 @@ fn main() -> ExitCode {
             {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("headshot: {e:#}");
+            eprintln!("headshot: {}", describe(&e));
             // The contract: 2 for a usage error (clap exits with it for bad arguments itself),
             // 1 when the work could not be done (an unwritable output folder, a full disk).
             if e.downcast_ref::<Usage>().is_some() { ExitCode::from(2) } else { ExitCode::from(1) }

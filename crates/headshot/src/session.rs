@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use crate::analysis::{Analysis, AnalyzeError, Analyzer};
 
 /// File endings read when a directory is given (a file named explicitly is always tried).
-pub const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp"];
+pub const PHOTO_EXTENSIONS: &[&str] = &["jpg", "jpeg", "png", "webp", "tif", "tiff", "heic", "heif", "avif"];
 
 /// Expands files and directories (recursively, sorted) into photo paths. A path that does not
 /// exist becomes an error for that path, and the others go on. A directory reached twice

@@ -900,7 +900,9 @@ pub fn run(
             Err(e) => errors.push(e.to_photo_error()),
         }
     }
-    let failed = !errors.is_empty();
+    // Outputs that could not be written (a full disk, a read-only folder) are failed work too:
+    // the contract's exit status 1, and those photos are done again by the next run.
+    let failed = !errors.is_empty() || photos.iter().any(|p| !p.output_errors.is_empty());
     let session = SessionReport::new(photos, errors.iter().map(ErrorReport::from).collect());
     // A report that cannot be serialised is an error, never an empty file.
     let json = serde_json::to_vec_pretty(&session)?;

@@ -118,7 +118,7 @@ pub enum ApiError {
     NoFile,
     #[error("not found")]
     NotFound,
-    #[error("{file}: not a JPEG, PNG or WebP photo")]
+    #[error("{file}: not a JPEG, PNG, WebP, TIFF, HEIC or AVIF photo")]
     NotAPhoto { file: String },
     #[error("{file}: larger than the limit of {} MB per photo", max / (1024 * 1024))]
     PhotoTooLarge { file: String, max: u64 },

@@ -21,17 +21,9 @@ pub struct UploadLimits {
     pub max_photo_bytes: u64,
 }
 
-/// A photo's format, recognised by its signature.
+/// A photo's format, recognised by its signature (the same test the decoder makes).
 pub fn sniff(head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpg")
-    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        Some("webp")
-    } else {
-        None
-    }
+    headshot_core::photo::sniff_extension(head)
 }
 
 fn multipart_error(e: MultipartError) -> ApiError {
@@ -65,7 +57,7 @@ pub async fn read(
         }
         // The first chunk decides the format; the rest is streamed to disk behind it.
         let mut head: Vec<u8> = Vec::new();
-        while head.len() < 12 {
+        while head.len() < 32 {
             match field.chunk().await.map_err(multipart_error)? {
                 Some(c) => head.extend_from_slice(&c),
                 None => break,
@@ -126,6 +118,11 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some("png"));
         assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Some("webp"));
         assert_eq!(sniff(b"RIFF\x10\0\0\0WAVEfmt "), None);
+        assert_eq!(sniff(b"II*\0\x08\0\0\0"), Some("tif"));
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic"), Some("heic"));
+        assert_eq!(sniff(b"\0\0\0\x18ftypavif\0\0\0\0avifmif1"), Some("avif"));
+        // An MP4 video is not a photo.
+        assert_eq!(sniff(b"\0\0\0\x18ftypisom\0\0\0\0isomiso2"), None);
         assert_eq!(sniff(b"<svg xmlns="), None);
         assert_eq!(sniff(b""), None);
     }

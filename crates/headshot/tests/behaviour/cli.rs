@@ -323,3 +323,57 @@ fn a_run_killed_mid_write_leaves_no_broken_output_and_a_rerun_finishes_the_rest(
     let again = headshot(&["studio", &photos.to_string_lossy(), "--out", &out.to_string_lossy()]);
     assert!(String::from_utf8_lossy(&again.stderr).contains("12 photo(s) finished by an earlier run"));
 }
+
+/// A disk that fills up: every write past a file-size limit fails (EFBIG, as a full disk's
+/// ENOSPC does, at the same place), the run says which outputs were not made and why, exits 1,
+/// leaves no temporary and no broken file, records no photo as finished that is not, and a
+/// second run with room finishes the rest, keeping what the first one finished.
+#[test]
+fn a_full_disk_is_a_clear_error_with_no_broken_output_and_a_rerun_finishes() {
+    let dir = scratch("cli-disk-full");
+    let out = dir.join("out");
+    let bin = env!("CARGO_BIN_EXE_headshot");
+    let photos = [example("obama.jpg"), example("biden.jpg"), example("grace_hopper.jpg")];
+    let photos: Vec<String> = photos.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    // 128 blocks of 512 bytes: the report, the gallery and the small outputs fit, the large
+    // outputs (over 100 kB) do not. The shell ignores
+    // SIGXFSZ so that the write fails instead of the process being killed, as on a full disk.
+    let script = r#"ulimit -f 128 && trap '' XFSZ && exec "$@""#;
+    let limited = Command::new("sh")
+        .args(["-c", script, "sh", bin, "studio"])
+        .args(&photos)
+        .args(["--out", &out.to_string_lossy()])
+        .output()
+        .expect("run");
+    let said = String::from_utf8_lossy(&limited.stdout);
+    assert_eq!(limited.status.code(), Some(1), "{said}{}", String::from_utf8_lossy(&limited.stderr));
+    assert!(said.contains("not made:") && said.contains("File too large"), "{said}");
+    let not_made = said.lines().filter(|l| l.contains("not made:")).count();
+    let (visible, hidden) = files_under(&out);
+    let temporaries: Vec<_> = hidden.iter().filter(|p| p.to_string_lossy().ends_with(".partial")).collect();
+    assert!(temporaries.is_empty(), "temporaries left: {temporaries:?}");
+    for f in visible.iter().filter(|p| p.extension().is_some_and(|e| e == "jpg" || e == "png")) {
+        image::open(f).unwrap_or_else(|e| panic!("{} is broken: {e}", f.display()));
+    }
+    let finished_first = hidden.iter().filter(|p| p.ends_with(".finished.json")).count();
+    assert!(not_made > 0);
+    assert!(finished_first < photos.len(), "a photo with outputs missing was recorded as finished");
+
+    let rerun = headshot(
+        &[&["studio"], &photos.iter().map(String::as_str).collect::<Vec<_>>()[..], &["--out", &out.to_string_lossy()]]
+            .concat(),
+    );
+    assert!(rerun.status.success(), "{}", String::from_utf8_lossy(&rerun.stdout));
+    let report = json_file(&out.join("report.json"));
+    for p in report["photos"].as_array().expect("photos") {
+        assert!(p["output_errors"].as_array().is_none_or(Vec::is_empty), "{}", p["path"]);
+        for o in p["outputs"].as_array().into_iter().flatten() {
+            let path = out.join(o["path"].as_str().expect("path"));
+            image::open(&path).unwrap_or_else(|e| panic!("{} is broken: {e}", path.display()));
+        }
+    }
+    if finished_first > 0 {
+        let again = String::from_utf8_lossy(&rerun.stderr);
+        assert!(again.contains(&format!("{finished_first} photo(s) finished by an earlier run")), "{again}");
+    }
+}

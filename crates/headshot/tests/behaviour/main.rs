@@ -9,6 +9,7 @@ mod common;
 mod cutout;
 mod decode;
 mod faces;
+mod formats;
 mod framing;
 mod judgement;
 mod odd;

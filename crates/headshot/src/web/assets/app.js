@@ -307,7 +307,7 @@ async function start() {
     state.words = words;
     for (const u of uses.uses) state.uses[u.name] = u;
     state.limits = limits;
-    $('#limits').textContent = `JPEG, PNG or WebP · up to ${limits.max_photos} photos, ${kb(limits.max_photo_bytes)} each`;
+    $('#limits').textContent = `JPEG, PNG, WebP, HEIC, AVIF or TIFF · up to ${limits.max_photos} photos, ${kb(limits.max_photo_bytes)} each`;
     const hours = Math.round(limits.keep_seconds / 3600);
     $('#keep').textContent = hours >= 48 ? `${Math.round(hours / 24)} days` : hours >= 1 ? `${hours} hour${hours > 1 ? 's' : ''}` : `${Math.round(limits.keep_seconds / 60)} minutes`;
   } catch (e) {

@@ -1,0 +1,124 @@
+//! Every format people's photos come in decodes to the same picture: each file of
+//! `tests/fixtures/formats/` (made from one photo by `tests/fixtures/make_formats.py`, with
+//! Pillow and libheif's own encoder, not with this program) is compared with the lossless
+//! reference, pixel by pixel, and says what it was.
+
+use std::path::{Path, PathBuf};
+
+use headshot::core::{Limits, Photo, PhotoErrorKind};
+
+use crate::common::*;
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/formats").join(name)
+}
+
+/// Mean absolute difference per channel (0..255) between two photos of one size; for a grey
+/// file, between luminances.
+fn difference(a: &Photo, b: &Photo, grey: bool) -> f64 {
+    assert_eq!(a.pixels.dimensions(), b.pixels.dimensions(), "{}", a.path.display());
+    let luma = |p: &image::Rgb<u8>| 0.299 * f64::from(p[0]) + 0.587 * f64::from(p[1]) + 0.114 * f64::from(p[2]);
+    let mut sum = 0.0;
+    for (p, q) in a.pixels.pixels().zip(b.pixels.pixels()) {
+        sum += if grey {
+            (luma(p) - luma(q)).abs()
+        } else {
+            (0..3).map(|c| (f64::from(p[c]) - f64::from(q[c])).abs()).sum::<f64>() / 3.0
+        };
+    }
+    sum / f64::from(a.width() * a.height())
+}
+
+fn open(name: &str) -> Photo {
+    Photo::open(&fixture(name), &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Whether libheif is expected here: CI installs it and says so; elsewhere a machine without it
+/// must give the clear error instead (checked below).
+fn heif_required() -> bool {
+    std::env::var_os("HEADSHOT_REQUIRE_LIBHEIF").is_some()
+}
+
+#[test]
+fn every_format_decodes_to_the_reference_photo_and_says_what_it_was() {
+    let reference = open("reference.png");
+    // (file, format, layout, grey, largest mean difference, first frame only). The limits are
+    // each codec's own loss at its quality (JPEG 92: about 1.5 levels; HEIC and AVIF at 80:
+    // about 3), with room; a wrong conversion (inverted CMYK, a channel swap, a lost profile)
+    // is tens of levels off.
+    let cases: &[(&str, &str, &str, bool, f64, bool)] = &[
+        ("cmyk.jpg", "jpeg", "cmyk", false, 4.0, false),
+        ("gray.jpg", "jpeg", "l8", true, 3.0, false),
+        ("gray.png", "png", "l8", true, 1.0, false),
+        ("gray16.png", "png", "l16", true, 1.0, false),
+        ("palette.png", "png", "rgb8", false, 4.0, false),
+        ("animated.png", "png", "rgb8", false, 0.5, true),
+        ("animated.webp", "webp", "rgb8", false, 4.0, true),
+        ("scan.tif", "tiff", "rgb8", false, 0.5, false),
+        ("scan-lzw.tif", "tiff", "rgb8", false, 0.5, false),
+        ("photo.heic", "heic", "rgb8", false, 6.0, false),
+        ("photo.avif", "avif", "rgb8", false, 6.0, false),
+    ];
+    for &(name, format, layout, grey, limit, first_frame) in cases {
+        let photo = match Photo::open(&fixture(name), &Limits::default()) {
+            Ok(p) => p,
+            Err(e) if (format == "heic" || format == "avif") && !heif_required() => {
+                assert_eq!(e.kind, PhotoErrorKind::Unsupported, "{e}");
+                assert!(e.to_string().contains("libheif"), "{e}");
+                eprintln!("{name}: skipped, libheif is not installed here ({e})");
+                continue;
+            }
+            Err(e) => panic!("{e}"),
+        };
+        let d = difference(&photo, &reference, grey);
+        eprintln!("{name}: {format} {layout}, mean difference {d:.2}");
+        assert!(d <= limit, "{name}: differs from the reference by {d:.2} (limit {limit})");
+        assert_eq!(photo.source.format, format, "{name}");
+        assert_eq!(photo.source.layout, layout, "{name}");
+        assert_eq!(photo.source.first_frame_only, first_frame, "{name}");
+    }
+}
+
+#[test]
+fn a_heic_cut_short_or_garbled_is_a_decode_error_naming_the_file() {
+    let bytes = std::fs::read(fixture("photo.heic")).expect("read");
+    let cut = &bytes[..bytes.len() / 2];
+    let mut garbled = bytes.clone();
+    for b in garbled.iter_mut().skip(400).step_by(7) {
+        *b ^= 0x5A;
+    }
+    for (name, data) in [("cut.heic", cut), ("garbled.heic", &garbled[..]), ("header-only.heic", &bytes[..40])] {
+        let e = Photo::decode(Path::new(name), data, &Limits::default()).expect_err(name);
+        if !heif_required() && e.kind == PhotoErrorKind::Unsupported {
+            continue;
+        }
+        assert_eq!(e.kind, PhotoErrorKind::Decode, "{name}: {e}");
+        assert!(e.to_string().starts_with(name), "{e}");
+    }
+}
+
+#[test]
+fn a_heic_larger_than_the_pixel_limit_is_refused_before_decoding() {
+    let bytes = std::fs::read(fixture("photo.heic")).expect("read");
+    let limits = Limits { max_pixels: 10_000, ..Limits::default() };
+    let e = Photo::decode(Path::new("big.heic"), &bytes, &limits).expect_err("over the limit");
+    if !heif_required() && e.kind == PhotoErrorKind::Unsupported {
+        return;
+    }
+    assert_eq!(e.kind, PhotoErrorKind::TooLarge, "{e}");
+}
+
+#[test]
+fn a_phone_photo_in_heic_is_judged_like_its_jpeg() {
+    let heic = analyzer().analyze_path(&fixture("photo.heic"));
+    let png = analyzer().analyze_path(&fixture("reference.png")).expect("reference analyses");
+    let heic = match heic {
+        Ok(a) => a,
+        Err(e) if !heif_required() => return eprintln!("skipped: {e}"),
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(heic.report.framing, png.report.framing);
+    assert_eq!(heic.report.faces.len(), png.report.faces.len());
+    let (a, b) = (&heic.report.faces[0].bbox, &png.report.faces[0].bbox);
+    assert!((a.x - b.x).abs() < 3.0 && (a.y - b.y).abs() < 3.0 && (a.w - b.w).abs() < 3.0, "{a:?} vs {b:?}");
+}

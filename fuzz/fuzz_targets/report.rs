@@ -1,0 +1,13 @@
+//! Any bytes as a finished record or report.json (both are read back from the output folder,
+//! which a user or another program may have edited): an error or a report, never a panic.
+#![no_main]
+
+use headshot_core::report::Report;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(r) = serde_json::from_slice::<Report>(data) {
+        let json = serde_json::to_vec(&r).expect("a report that was read serialises");
+        let _: Report = serde_json::from_slice(&json).expect("and reads back");
+    }
+});
