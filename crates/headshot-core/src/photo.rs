@@ -93,6 +93,8 @@ pub enum PhotoErrorKind {
     Io,
     /// Read, but a model failed on it: not the photo's fault.
     Model,
+    /// Not processed: the run's time budget (a server's limit per session) ran out first.
+    TimeBudget,
 }
 
 /// A photo that could not be read, with the path and the reason.

@@ -129,6 +129,17 @@ enum Command {
         /// Sessions that may wait for a worker; more are refused with 503 and Retry-After.
         #[arg(long, default_value_t = 16, value_name = "N")]
         queue: usize,
+        /// Longest one session's render may take; photos not started by then are reported as
+        /// not done (e.g. 10m).
+        #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "TIME")]
+        render_budget: std::time::Duration,
+        /// Disk the data folder may use, GiB; beyond it the oldest finished sessions are swept.
+        #[arg(long, default_value_t = 20, value_name = "GIB")]
+        max_disk_gib: u64,
+        /// Access token every request must carry. Generated and printed when the address is
+        /// not loopback and none is given; with it, open the printed address once per browser.
+        #[arg(long, value_name = "TOKEN")]
+        token: Option<String>,
     },
     /// Score the judgements against a labelled manifest (CSV with file, framing, gaze, background).
     Eval {
@@ -270,7 +281,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if e.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Serve { addr, data, keep, max_photos, workers, queue } => {
+        Command::Serve { addr, data, keep, max_photos, workers, queue, render_budget, max_disk_gib, token } => {
+            if let Some(t) = &token
+                && (t.len() < 16 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            {
+                return Err(Usage("--token: at least 16 letters, digits, '-' or '_'".into()).into());
+            }
             let defaults = headshot::web::Config::default();
             let config = headshot::web::Config {
                 addr,
@@ -279,6 +295,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_photos: max_photos.max(1),
                 workers: workers.max(1),
                 queue: queue.max(1),
+                render_budget,
+                max_disk_bytes: max_disk_gib.max(1).saturating_mul(1 << 30),
+                token,
                 ..defaults
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

@@ -58,6 +58,12 @@ pub struct StudioOptions {
     /// Make an output the photo lacks the pixels for at the largest size they allow (smaller
     /// than the use asks for, said in the report) instead of leaving it out.
     pub smaller_if_needed: bool,
+    /// The report and gallery name photos relative to this folder (a server's folder of
+    /// uploads), so that no path of the machine they were made on is ever written into them.
+    pub names_relative_to: Option<PathBuf>,
+    /// Photos not started by then are not done: each is reported as an error of kind
+    /// `time-budget` (a server's limit on one session's render), and the rest still are.
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl StudioOptions {
@@ -880,6 +886,14 @@ pub fn run(
                 let tile = tile_from_disk(out, &report);
                 return Ok((report, tile, crate::timings::StageTimes::default()));
             }
+            if opts.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                progress(path);
+                return Err(crate::analysis::AnalyzeError::Photo(headshot_core::photo::PhotoError {
+                    path: path.to_path_buf(),
+                    kind: headshot_core::photo::PhotoErrorKind::TimeBudget,
+                    reason: "not done: the session's time budget ran out before this photo's turn".into(),
+                }));
+            }
             let _ = std::fs::remove_file(out.join(folder).join(FINISHED));
             let result = one_photo(analyzer, &opts, out, path, folder, key.as_deref());
             progress(path);
@@ -903,7 +917,10 @@ pub fn run(
     // Outputs that could not be written (a full disk, a read-only folder) are failed work too:
     // the contract's exit status 1, and those photos are done again by the next run.
     let failed = !errors.is_empty() || photos.iter().any(|p| !p.output_errors.is_empty());
-    let session = SessionReport::new(photos, errors.iter().map(ErrorReport::from).collect());
+    let mut session = SessionReport::new(photos, errors.iter().map(ErrorReport::from).collect());
+    if let Some(root) = &opts.names_relative_to {
+        session = relabel(session, root);
+    }
     // A report that cannot be serialised is an error, never an empty file.
     let json = serde_json::to_vec_pretty(&session)?;
     export::write_atomic(&out.join("report.json"), &json)?;
@@ -915,6 +932,21 @@ pub fn run(
     let html = crate::gallery::page(&session, sheet.is_some().then_some("contact-sheet.jpg"));
     export::write_atomic(&out.join("index.html"), html.as_bytes())?;
     Ok(StudioRun { session, failed, timings, reused })
+}
+
+/// Paths in a report made relative to `root`.
+fn relabel(mut s: SessionReport, root: &Path) -> SessionReport {
+    let rel = |p: &str| Path::new(p).strip_prefix(root).map_or_else(|_| p.to_string(), |r| r.display().to_string());
+    for r in &mut s.photos {
+        r.path = rel(&r.path);
+    }
+    for e in &mut s.errors {
+        e.path = rel(&e.path);
+    }
+    for b in &mut s.best {
+        b.path = b.path.as_deref().map(rel);
+    }
+    s
 }
 
 #[cfg(test)]

@@ -113,12 +113,25 @@ fn check_options(app: &App, o: &RenderOptions, photos: &[super::store::Upload]) 
 
 /// `POST /api/sessions`: a multipart upload of photos (and options) starts a session.
 pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, ApiError> {
-    // Refuse before reading a large body when no worker could take it anyway.
-    if !app.has_room() {
-        return Err(app.busy());
+    // Refuse before storing anything when no worker could take it anyway, when as many uploads
+    // as allowed are being read, or when there is no room to keep it.
+    let reading = app.uploads.clone().try_acquire_owned();
+    let refused = if !app.has_room() {
+        Some(app.busy())
+    } else if reading.is_err() {
+        Some(ApiError::TooManyUploads { retry_after: 5 })
+    } else {
+        app.make_room().err()
+    };
+    if let Some(e) = refused {
+        drain(form, DRAIN_BYTES).await;
+        return Err(e);
     }
     let id = new_id().map_err(ApiError::io)?;
     let staging = app.store.staging(&id);
+    // Removed however this request ends: refused, failed, or dropped by the request timeout or a
+    // client that went away (then no code after an await runs, but this guard's drop does).
+    let _staging_guard = StagingGuard(staging.clone());
     let limits = UploadLimits { max_photos: app.config.max_photos, max_photo_bytes: app.config.max_photo_bytes };
     let read = upload::read(form, &staging, limits).await;
     let accepted = read.and_then(|(photos, options)| {
@@ -154,6 +167,34 @@ pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, 
         r.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(r)
+}
+
+/// How much of a refused upload is read and thrown away so that its client reads the answer.
+const DRAIN_BYTES: u64 = 8 << 20;
+
+/// Reads and discards up to `cap` bytes of an upload that is being refused: a client still
+/// sending its body when the answer comes gets a broken pipe instead of the answer and its
+/// Retry-After. An upload larger than that (a phone photo is 2-6 MB) is cut off.
+async fn drain(mut form: Multipart, cap: u64) {
+    let mut seen = 0u64;
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            seen += chunk.len() as u64;
+            if seen > cap {
+                return;
+            }
+        }
+    }
+}
+
+/// Removes an upload's staging folder when dropped (after a successful upload it has been
+/// moved into the session, and there is nothing left to remove).
+struct StagingGuard(PathBuf);
+
+impl Drop for StagingGuard {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `GET /api/sessions/{id}`.
@@ -209,14 +250,20 @@ pub async fn render(
     if !app.has_room() {
         return Err(app.busy());
     }
+    // The state is checked again where it is changed, in one step: of two renders asked for
+    // at once (a double click), one is queued and the other told the session is rendering.
     let s = app
         .store
-        .update(&id, |s| {
+        .try_update(&id, |s| {
+            if matches!(s.state, State::Queued | State::Running) {
+                return Err(ApiError::StillRendering);
+            }
             s.options = options;
             s.state = State::Queued;
             s.updated = now();
+            Ok(())
         })
-        .ok_or(ApiError::NoSession)?;
+        .ok_or(ApiError::NoSession)??;
     app.submit(&id).inspect_err(|_| {
         app.store.update(&id, |s| s.state = if s.renders > 0 { State::Done } else { State::Failed });
     })?;

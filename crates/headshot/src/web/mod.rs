@@ -25,7 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::analysis::Analyzer;
-pub use store::{RenderOptions, Session, State, Store};
+pub use store::{Progress, RenderOptions, Session, State, Store};
 
 /// Settings of a server.
 #[derive(Debug, Clone)]
@@ -47,6 +47,22 @@ pub struct Config {
     pub keep: Duration,
     /// Longest time one request may take.
     pub request_timeout: Duration,
+    /// Longest time one session's render may take: photos not started by then are reported as
+    /// not done, so one huge session cannot hold a worker for an hour.
+    pub render_budget: Duration,
+    /// Uploads read at the same time; more are answered 429 with Retry-After (each may stage up
+    /// to `max_upload_bytes`).
+    pub max_uploads: usize,
+    /// Sessions kept at once; beyond it the oldest finished ones are swept, and when none is
+    /// finished new uploads are answered 503.
+    pub max_sessions: usize,
+    /// Disk the data folder may use, bytes, the same way.
+    pub max_disk_bytes: u64,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// A secret every request must carry (`Authorization: Bearer`, or the cookie the page gets
+    /// from `/?token=`): required when the server listens beyond this machine.
+    pub token: Option<String>,
 }
 
 impl Default for Config {
@@ -61,6 +77,13 @@ impl Default for Config {
             queue: 16,
             keep: Duration::from_secs(24 * 3600),
             request_timeout: Duration::from_secs(120),
+            // 20 photos of 100 MP take about 4 minutes on 2 cores; twice that is generous.
+            render_budget: Duration::from_secs(600),
+            max_uploads: 4,
+            max_sessions: 500,
+            max_disk_bytes: 20 << 30,
+            token: None,
+            header_timeout: HEADER_READ_TIMEOUT,
         }
     }
 }
@@ -80,6 +103,10 @@ pub struct App {
     queue: worker::Queue,
     /// Mean wall time of a session's render, ms (for Retry-After).
     mean_run_ms: AtomicU64,
+    /// Uploads being read (`Config::max_uploads`).
+    uploads: Arc<tokio::sync::Semaphore>,
+    /// The data folder's size, bytes, and when it was measured (walking it is not free).
+    disk_use: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
 }
 
 impl App {
@@ -88,7 +115,16 @@ impl App {
     pub fn open(config: Config, analyzer: Analyzer) -> std::io::Result<Arc<App>> {
         let store = Store::open(&config.data)?;
         let (queue, rx) = worker::Queue::new(config.queue.max(1));
-        let app = Arc::new(App { config, store, analyzer, queue, mean_run_ms: AtomicU64::new(5000) });
+        let uploads = Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1)));
+        let app = Arc::new(App {
+            config,
+            store,
+            analyzer,
+            queue,
+            mean_run_ms: AtomicU64::new(5000),
+            uploads,
+            disk_use: std::sync::Mutex::new(None),
+        });
         worker::start(&app, rx);
         Ok(app)
     }
@@ -99,6 +135,38 @@ impl App {
     fn retry_after(&self) -> u64 {
         let per_session = self.mean_run_ms.load(Ordering::Relaxed) as f64 / 1000.0;
         (per_session / self.config.workers.max(1) as f64).ceil().clamp(1.0, 600.0) as u64
+    }
+
+    /// The data folder's size, measured at most every few seconds.
+    fn disk_use(&self) -> u64 {
+        let mut cached = self.disk_use.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, bytes)) = *cached
+            && at.elapsed() < Duration::from_secs(5)
+        {
+            return bytes;
+        }
+        let bytes = store::folder_size(self.store.root());
+        *cached = Some((std::time::Instant::now(), bytes));
+        bytes
+    }
+
+    /// Makes room for one more upload of up to `max_upload_bytes`: while the sessions or the
+    /// disk they use are at their limit, the oldest finished session is swept. `Full` when
+    /// nothing finished is left to sweep.
+    fn make_room(&self) -> Result<(), ApiError> {
+        let limit = self.config.max_disk_bytes;
+        loop {
+            let over = self.store.len() >= self.config.max_sessions
+                || self.disk_use().saturating_add(self.config.max_upload_bytes) > limit;
+            if !over {
+                return Ok(());
+            }
+            let Some(oldest) = self.store.oldest_finished() else {
+                return Err(ApiError::Full { retry_after: self.retry_after() });
+            };
+            self.store.remove(&oldest);
+            *self.disk_use.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
     }
 
     fn record_run(&self, took: Duration) {
@@ -144,6 +212,12 @@ pub enum ApiError {
     WrongHost(String),
     #[error("the body must be JSON (Content-Type: application/json)")]
     NotJson,
+    #[error("too many uploads at once; try again in {retry_after} s")]
+    TooManyUploads { retry_after: u64 },
+    #[error("the server's storage for sessions is full; try again in {retry_after} s")]
+    Full { retry_after: u64 },
+    #[error("this server needs its access token (open the address it printed at start, or send Authorization: Bearer)")]
+    Unauthorized,
 }
 
 impl ApiError {
@@ -165,6 +239,9 @@ impl ApiError {
             ApiError::CrossSite(_) => StatusCode::FORBIDDEN,
             ApiError::WrongHost(_) => StatusCode::MISDIRECTED_REQUEST,
             ApiError::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Full { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -187,6 +264,9 @@ impl ApiError {
             ApiError::CrossSite(_) => "cross-site",
             ApiError::WrongHost(_) => "wrong-host",
             ApiError::NotJson => "not-json",
+            ApiError::TooManyUploads { .. } => "too-many-uploads",
+            ApiError::Full { .. } => "full",
+            ApiError::Unauthorized => "unauthorized",
         }
     }
 }
@@ -195,8 +275,16 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } });
         let mut r = (self.status(), axum::Json(body)).into_response();
-        if let ApiError::Busy { retry_after, .. } = self {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        match self {
+            ApiError::Busy { retry_after, .. }
+            | ApiError::TooManyUploads { retry_after }
+            | ApiError::Full { retry_after } => {
+                r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            ApiError::Unauthorized => {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
         }
         r
     }
@@ -226,6 +314,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/sessions/{id}/download.zip", get(api::zip))
         .route("/api/sessions/{id}/files/{*path}", get(api::file))
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn_with_state(app.clone(), with_token))
         .layer(axum::middleware::from_fn_with_state(app.clone(), same_site_only))
         .layer(header(header::CONTENT_SECURITY_POLICY, CSP))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -275,6 +364,52 @@ async fn same_site_only(
     next.run(req).await
 }
 
+/// The name of the cookie that carries the access token for the page.
+const TOKEN_COOKIE: &str = "headshot_token";
+
+/// With a token configured, every request must carry it: an API client as `Authorization:
+/// Bearer TOKEN`, a browser as the cookie it is given when it opens `/?token=TOKEN` (HttpOnly,
+/// SameSite=Strict: the page's own requests and images carry it, other sites' requests do not).
+async fn with_token(
+    axum::extract::State(app): axum::extract::State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let Some(token) = app.config.token.as_deref() else { return next.run(req).await };
+    let headers = req.headers();
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|t| same_secret(t.trim(), token));
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().strip_prefix(TOKEN_COOKIE)?.strip_prefix('='))
+        .any(|t| same_secret(t, token));
+    if bearer || cookie {
+        return next.run(req).await;
+    }
+    let offered = req.uri().query().into_iter().flat_map(|q| q.split('&')).find_map(|kv| kv.strip_prefix("token="));
+    if req.uri().path() == "/" && offered.is_some_and(|t| same_secret(t, token)) {
+        // The token leaves the address bar at once: the page is reloaded without it.
+        let cookie = format!("{TOKEN_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+        let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().insert(header::SET_COOKIE, v);
+        }
+        return r;
+    }
+    ApiError::Unauthorized.into_response()
+}
+
+/// Compares two secrets in time that depends on their lengths only.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// `localhost`, `127.0.0.1`, `[::1]` (any port).
 fn is_loopback_host(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
@@ -286,19 +421,81 @@ fn is_loopback_host(host: &str) -> bool {
 
 /// Runs the server until Ctrl-C (or SIGTERM): in-flight requests finish, queued sessions stay
 /// on disk and are picked up by the next start.
-pub async fn serve(config: Config, analyzer: Analyzer) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config, analyzer: Analyzer) -> anyhow::Result<()> {
+    // Beyond this machine, anyone who can reach the port could upload and read photos: a token
+    // is required, generated when none was given.
+    if config.token.is_none() && !config.addr.ip().is_loopback() {
+        config.token = Some(store::new_id()?);
+    }
     let (addr, data) = (config.addr, config.data.clone());
     let app = App::open(config, analyzer)
         .map_err(|e| anyhow::anyhow!("cannot use the data folder {}: {e}", data.display()))?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
-    eprintln!("headshot: serving on http://{local}/ (data in {})", app.config.data.display());
-    if !local.ip().is_loopback() {
-        eprintln!("headshot: listening beyond this machine; anyone who can reach {local} can upload photos");
+    match &app.config.token {
+        Some(token) => eprintln!(
+            "headshot: serving on http://{local}/?token={token} (the token is needed; data in {})",
+            app.config.data.display()
+        ),
+        None => eprintln!("headshot: serving on http://{local}/ (data in {})", app.config.data.display()),
     }
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown()).await?;
+    serve_on(listener, app, shutdown()).await;
     Ok(())
+}
+
+/// Connections open at once; more wait in the kernel's backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 256;
+/// A client has this long to send a request's headers (after connecting, or after the previous
+/// answer on a kept-alive connection): a slow-headers client cannot hold a connection open.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a stop is asked for, requests in flight get this long to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// Serves the app on `listener` until `stop` resolves. Each connection gets the header-read
+/// timeout (hyper's own, which axum's `serve` leaves off) and counts against
+/// `MAX_CONNECTIONS`; the request timeout and body limits are the router's.
+pub async fn serve_on(listener: tokio::net::TcpListener, app: Arc<App>, stop: impl std::future::Future<Output = ()>) {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let router = router(app.clone());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let connections = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let header_timeout = app.config.header_timeout;
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => permit,
+            () = &mut stop => break,
+        };
+        let Ok(permit) = permit else { break };
+        let stream = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let stream = match stream {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of file descriptors or a connection reset before it was taken: wait a
+                // moment rather than spin.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
+        });
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_timeout);
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
 }
 
 async fn shutdown() {

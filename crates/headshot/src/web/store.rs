@@ -98,6 +98,10 @@ pub fn valid_id(s: &str) -> bool {
 pub struct Store {
     root: PathBuf,
     sessions: Mutex<HashMap<String, Session>>,
+    /// Held while a session's record is written or its folder removed: writes of one session
+    /// never overtake each other (the file always ends with the latest state), and a removal
+    /// never races a write that would bring the folder back.
+    disk: Mutex<()>,
 }
 
 impl Store {
@@ -121,7 +125,7 @@ impl Store {
                 sessions.insert(id, s);
             }
         }
-        Ok(Store { root: root.to_path_buf(), sessions: Mutex::new(sessions) })
+        Ok(Store { root: root.to_path_buf(), sessions: Mutex::new(sessions), disk: Mutex::new(()) })
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
@@ -158,8 +162,20 @@ impl Store {
             .map_err(|e| std::io::Error::other(e.to_string()))
     }
 
+    fn disk(&self) -> MutexGuard<'_, ()> {
+        self.disk.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes down the session's current state, if it still exists (under `disk`).
+    fn write_current(&self, id: &str) {
+        let _disk = self.disk();
+        let Some(current) = self.get(id) else { return };
+        let _ = self.persist(&current);
+    }
+
     /// Moves a finished upload from staging into place and records the session.
     pub fn insert(&self, s: Session) -> std::io::Result<()> {
+        let _disk = self.disk();
         let dir = self.dir(&s.id);
         std::fs::create_dir_all(&dir)?;
         std::fs::rename(self.staging(&s.id), self.inputs(&s.id))?;
@@ -174,24 +190,71 @@ impl Store {
 
     /// Changes a session and writes it down; `None` when it no longer exists.
     pub fn update(&self, id: &str, f: impl FnOnce(&mut Session)) -> Option<Session> {
-        let mut map = self.lock();
-        let s = map.get_mut(id)?;
-        f(s);
-        let s = s.clone();
-        drop(map);
-        // The session may have been deleted between the change and the write: do not bring its
-        // folder back.
-        if self.lock().contains_key(id) {
-            let _ = self.persist(&s);
-        }
-        Some(s)
+        self.try_update(id, |s| {
+            f(s);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .and_then(Result::ok)
+    }
+
+    /// Checks and changes a session in one step (no other change can come between the two),
+    /// then writes it down: `None` when it no longer exists, the check's error when it refuses.
+    pub fn try_update<E>(&self, id: &str, f: impl FnOnce(&mut Session) -> Result<(), E>) -> Option<Result<Session, E>> {
+        let changed = {
+            let mut map = self.lock();
+            let s = map.get_mut(id)?;
+            let mut next = s.clone();
+            match f(&mut next) {
+                Ok(()) => {
+                    *s = next.clone();
+                    next
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        };
+        self.write_current(id);
+        Some(Ok(changed))
     }
 
     /// Forgets a session and removes its folder.
     pub fn remove(&self, id: &str) -> bool {
+        let _disk = self.disk();
         let existed = self.lock().remove(id).is_some();
         let _ = std::fs::remove_dir_all(self.dir(id));
         existed
+    }
+
+    /// Removes folders under `sessions/` that no session owns (a record that could not be read
+    /// at start, a folder left by a crash between its creation and its record) once they have
+    /// been left alone for `keep`; and staging folders of uploads abandoned as long ago.
+    pub fn sweep_orphans(&self, keep: Duration) -> usize {
+        let _disk = self.disk();
+        let known: std::collections::HashSet<String> = self.lock().keys().cloned().collect();
+        let old = |p: &Path| {
+            std::fs::metadata(p).and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|age| age >= keep))
+        };
+        let mut removed = 0;
+        for e in std::fs::read_dir(self.root.join("sessions")).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !known.contains(&name) && old(&e.path()) && std::fs::remove_dir_all(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        for e in std::fs::read_dir(self.root.join("uploads")).into_iter().flatten().flatten() {
+            if old(&e.path()) && std::fs::remove_dir_all(e.path()).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// The finished (done or failed) session changed longest ago.
+    pub fn oldest_finished(&self) -> Option<String> {
+        self.lock()
+            .values()
+            .filter(|s| matches!(s.state, State::Done | State::Failed))
+            .min_by_key(|s| (s.updated, s.created))
+            .map(|s| s.id.clone())
     }
 
     /// Ids of sessions in these states.
@@ -218,6 +281,22 @@ impl Store {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Bytes of every file under `dir` (links not followed).
+pub fn folder_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(e.path()),
+                Ok(t) if t.is_file() => total += e.metadata().map_or(0, |m| m.len()),
+                _ => {}
+            }
+        }
+    }
+    total
 }
 
 #[cfg(test)]

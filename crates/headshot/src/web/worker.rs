@@ -18,7 +18,6 @@ use super::store::{Progress, RenderOptions, Session, State, now};
 use super::{ApiError, App};
 use crate::analysis::Analyzer;
 use crate::studio::{self, BackgroundChoice, StudioOptions};
-use headshot_core::report::SessionReport;
 
 /// The sessions waiting for a worker.
 #[derive(Debug)]
@@ -99,6 +98,7 @@ pub fn start(app: &Arc<App>, rx: mpsc::Receiver<String>) {
             for id in sweeper.store.expired(now(), sweeper.config.keep) {
                 sweeper.store.remove(&id);
             }
+            sweeper.store.sweep_orphans(sweeper.config.keep);
             tokio::time::sleep(every).await;
         }
     });
@@ -175,32 +175,17 @@ fn render_session(app: &App, s: &Session) -> Result<(), String> {
     let analyzer = session_analyzer(&app.analyzer, &s.options)?;
     let paths: Vec<PathBuf> = s.photos.iter().map(|p| inputs.join(&p.name)).collect();
     let done = AtomicUsize::new(0);
-    let run = studio::run(&analyzer, &paths, &opts, &out, s.options.team, |_| {
+    // The report names photos as the person uploaded them, never by where the server keeps
+    // them; a session gets its time budget, and photos past it are reported as not done.
+    let opts = StudioOptions {
+        names_relative_to: Some(inputs.clone()),
+        deadline: Some(Instant::now() + app.config.render_budget),
+        ..opts
+    };
+    studio::run(&analyzer, &paths, &opts, &out, s.options.team, |_| {
         let d = done.fetch_add(1, Ordering::Relaxed) + 1;
         app.store.update(&s.id, |s| s.progress.done = d);
     })
     .map_err(|e| e.to_string())?;
-    // The report names photos as the person uploaded them, not by where the server keeps them.
-    let session = relabel(run.session, &inputs);
-    let json = serde_json::to_vec_pretty(&session).map_err(|e| e.to_string())?;
-    headshot_core::export::write_atomic(&out.join("report.json"), &json).map_err(|e| e.to_string())?;
-    let sheet = out.join("contact-sheet.jpg").exists().then_some("contact-sheet.jpg");
-    let html = crate::gallery::page(&session, sheet);
-    headshot_core::export::write_atomic(&out.join("index.html"), html.as_bytes()).map_err(|e| e.to_string())?;
     Ok(())
-}
-
-/// Paths in a report made relative to the session's input folder.
-fn relabel(mut s: SessionReport, inputs: &Path) -> SessionReport {
-    let rel = |p: &str| Path::new(p).strip_prefix(inputs).map_or_else(|_| p.to_string(), |r| r.display().to_string());
-    for r in &mut s.photos {
-        r.path = rel(&r.path);
-    }
-    for e in &mut s.errors {
-        e.path = rel(&e.path);
-    }
-    for b in &mut s.best {
-        b.path = b.path.as_deref().map(rel);
-    }
-    s
 }

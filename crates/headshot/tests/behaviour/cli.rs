@@ -212,7 +212,8 @@ fn studio_rejects_a_bad_background_and_a_missing_subject_clearly() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown background"));
     let obama = example("obama.jpg").to_string_lossy().into_owned();
     let run = headshot(&["studio", "--subject", "3", "--uses", "linkedin", &obama, "--out", &out.to_string_lossy()]);
-    assert!(run.status.success());
+    // The outputs asked for could not be made: failed work (exit 1), the report says why.
+    assert_eq!(run.status.code(), Some(1));
     let report = json_file(&out.join("report.json"));
     let errs = report["photos"][0]["output_errors"].to_string();
     assert!(errs.contains("subject 3"), "{errs}");

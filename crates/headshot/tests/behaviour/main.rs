@@ -17,3 +17,4 @@ mod scene;
 mod studio;
 mod verdicts;
 mod web;
+mod web_hostile;

@@ -15,15 +15,15 @@ use tower::ServiceExt;
 
 use crate::common::{example, scratch};
 
-const BOUNDARY: &str = "headshot-test-boundary-7c1f";
+pub(crate) const BOUNDARY: &str = "headshot-test-boundary-7c1f";
 
 /// A part of a multipart form: a file (name, bytes) or a text field.
-enum Part<'a> {
+pub(crate) enum Part<'a> {
     File(&'a str, Vec<u8>),
     Text(&'a str, &'a str),
 }
 
-fn multipart(parts: &[Part]) -> Vec<u8> {
+pub(crate) fn multipart(parts: &[Part]) -> Vec<u8> {
     let mut body = Vec::new();
     for p in parts {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -50,33 +50,33 @@ fn multipart(parts: &[Part]) -> Vec<u8> {
     body
 }
 
-fn photo(name: &str) -> Vec<u8> {
+pub(crate) fn photo(name: &str) -> Vec<u8> {
     std::fs::read(example(name)).expect("example photo")
 }
 
-struct Server {
-    app: Arc<App>,
-    router: Router,
+pub(crate) struct Server {
+    pub(crate) app: Arc<App>,
+    pub(crate) router: Router,
 }
 
 impl Server {
-    fn open(config: Config) -> Server {
+    pub(crate) fn open(config: Config) -> Server {
         let app = App::open(config, headshot::Analyzer::default()).expect("data folder");
         Server { router: web::router(app.clone()), app }
     }
 
-    fn config(dir: &Path) -> Config {
+    pub(crate) fn config(dir: &Path) -> Config {
         Config { data: dir.to_path_buf(), ..Config::default() }
     }
 
-    async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    pub(crate) async fn send(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         let res = self.router.clone().oneshot(req).await.expect("router answers");
         let (parts, body) = res.into_parts();
         let bytes = body.collect().await.expect("body").to_bytes().to_vec();
         (parts.status, parts.headers, bytes)
     }
 
-    async fn get(&self, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    pub(crate) async fn get(&self, uri: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
         self.send(Request::get(uri).body(Body::empty()).expect("request")).await
     }
 
@@ -84,12 +84,12 @@ impl Server {
         self.send(Request::get(uri).header(header::HOST, host).body(Body::empty()).expect("request")).await
     }
 
-    async fn get_json(&self, uri: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get_json(&self, uri: &str) -> (StatusCode, Value) {
         let (status, _, body) = self.get(uri).await;
         (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
-    async fn upload(&self, parts: &[Part<'_>]) -> (StatusCode, axum::http::HeaderMap, Value) {
+    pub(crate) async fn upload(&self, parts: &[Part<'_>]) -> (StatusCode, axum::http::HeaderMap, Value) {
         let req = Request::post("/api/sessions")
             .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
             .body(Body::from(multipart(parts)))
@@ -99,7 +99,7 @@ impl Server {
     }
 
     /// Polls a session until it is done or failed (or a generous time has passed).
-    async fn finished(&self, id: &str) -> Value {
+    pub(crate) async fn finished(&self, id: &str) -> Value {
         let started = Instant::now();
         loop {
             let (status, s) = self.get_json(&format!("/api/sessions/{id}")).await;
@@ -112,11 +112,11 @@ impl Server {
         }
     }
 
-    fn stored_sessions(&self) -> usize {
+    pub(crate) fn stored_sessions(&self) -> usize {
         std::fs::read_dir(self.app.config.data.join("sessions")).map_or(0, |d| d.count())
     }
 
-    fn staged_uploads(&self) -> usize {
+    pub(crate) fn staged_uploads(&self) -> usize {
         std::fs::read_dir(self.app.config.data.join("uploads")).map_or(0, |d| d.count())
     }
 }

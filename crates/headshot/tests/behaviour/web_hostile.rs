@@ -1,0 +1,341 @@
+//! The web app under hostile clients and load: racing requests run concurrently against the
+//! real router and store, limits answered with the right status and Retry-After, slow and
+//! abandoned uploads cleaned up, a token where one is required.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{Request, StatusCode, header};
+use headshot::web::{Config, Progress, RenderOptions, Session, State, Store};
+use http_body_util::channel::Channel;
+use serde_json::Value;
+
+use crate::common::scratch;
+use crate::web::{BOUNDARY, Part, Server, multipart, photo};
+
+fn session(id: &str) -> Session {
+    Session {
+        id: id.to_string(),
+        created: 1,
+        updated: 1,
+        state: State::Queued,
+        photos: Vec::new(),
+        options: RenderOptions::default(),
+        progress: Progress::default(),
+        renders: 0,
+        error: None,
+    }
+}
+
+/// A store with one session in it, as an upload leaves it.
+fn store_with(dir: &std::path::Path, id: &str) -> Arc<Store> {
+    let store = Store::open(dir).expect("store");
+    std::fs::create_dir_all(store.staging(id)).expect("staging");
+    store.insert(session(id)).expect("insert");
+    Arc::new(store)
+}
+
+const ID: &str = "0123456789abcdef0123456789abcdef";
+
+/// Progress from many photos at once: every change is kept, and the record on disk ends with
+/// the last state, not whichever write happened to finish last.
+#[test]
+fn parallel_progress_updates_leave_the_latest_state_on_disk() {
+    let dir = scratch("web-progress-race");
+    let store = store_with(&dir, ID);
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for _ in 0..50 {
+                    store.update(ID, |s| s.progress.done += 1);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("thread");
+    }
+    assert_eq!(store.get(ID).map(|s| s.progress.done), Some(400));
+    let on_disk: Value =
+        serde_json::from_slice(&std::fs::read(store.dir(ID).join("session.json")).expect("record")).expect("json");
+    assert_eq!(on_disk["progress"]["done"], 400, "the record on disk is not the latest state");
+    let leftovers: Vec<_> = std::fs::read_dir(store.dir(ID))
+        .expect("dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// A delete while progress is being written: the folder stays gone (a write in flight never
+/// brings it back), however the two interleave.
+#[test]
+fn a_delete_racing_progress_writes_never_brings_the_folder_back() {
+    let dir = scratch("web-delete-race");
+    for round in 0..20 {
+        let id = format!("{round:032x}");
+        let store = store_with(&dir, &id);
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let (store, id) = (store.clone(), id.clone());
+                std::thread::spawn(move || while store.update(&id, |s| s.progress.done += 1).is_some() {})
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(store.remove(&id));
+        for w in writers {
+            w.join().expect("writer");
+        }
+        assert!(!store.dir(&id).exists(), "round {round}: the deleted session's folder came back");
+    }
+}
+
+/// A double click on render: of many renders asked for at once, exactly one is queued. (More
+/// threads than cores, so the requests really interleave.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn renders_asked_for_at_once_queue_the_session_once() {
+    let dir = scratch("web-double-render");
+    let server = Arc::new(Server::open(Server::config(&dir)));
+    let (_, _, created) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
+    let id = created["id"].as_str().expect("id").to_string();
+    server.finished(&id).await;
+    // Every request's body is held back and released at the same moment, so the handlers run
+    // side by side.
+    let (go, _) = tokio::sync::broadcast::channel::<()>(1);
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let (server, id) = (server.clone(), id.clone());
+            let (mut tx, body) = Channel::<Bytes>::new(1);
+            let mut released = go.subscribe();
+            tokio::spawn(async move {
+                let _ = released.recv().await;
+                let _ = tx.send_data(Bytes::from_static(br#"{"background": "white"}"#)).await;
+            });
+            tokio::spawn(async move {
+                let req = Request::post(format!("/api/sessions/{id}/render"))
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Body::new(body))
+                    .expect("request");
+                server.send(req).await.0
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let _ = go.send(());
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    let queued = statuses.iter().filter(|&&s| s == StatusCode::ACCEPTED).count();
+    assert_eq!(queued, 1, "{statuses:?}");
+    assert!(statuses.iter().all(|&s| s == StatusCode::ACCEPTED || s == StatusCode::CONFLICT), "{statuses:?}");
+    let s = server.finished(&id).await;
+    assert_eq!(s["renders"], 2, "rendered once more, not once per click: {s}");
+}
+
+/// The report and the gallery a server writes never hold a path of the server's disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_report_never_holds_server_paths() {
+    let dir = scratch("web-paths");
+    let server = Server::open(Server::config(&dir));
+    let (_, _, created) = server
+        .upload(&[
+            Part::File("obama.jpg", photo("obama.jpg")),
+            Part::File("cut.jpg", photo("biden.jpg")[..2000].to_vec()),
+        ])
+        .await;
+    let id = created["id"].as_str().expect("id").to_string();
+    server.finished(&id).await;
+    let out = dir.join("sessions").join(&id).join("out");
+    let root = dir.to_string_lossy().into_owned();
+    for name in ["report.json", "index.html"] {
+        let text = std::fs::read_to_string(out.join(name)).expect(name);
+        assert!(!text.contains(&root), "{name} names the server's folder {root}");
+    }
+    let report: Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).expect("report")).expect("json");
+    assert_eq!(report["photos"][0]["path"], "obama.jpg");
+    assert_eq!(report["errors"][0]["path"], "cut.jpg");
+}
+
+/// An upload body that arrives in two parts: the first at once, the rest when `rest` is sent
+/// (or never, if it is dropped).
+fn slow_upload() -> (Request<Body>, tokio::sync::oneshot::Sender<()>) {
+    let body = multipart(&[Part::File("obama.jpg", photo("obama.jpg"))]);
+    let (mut tx, channel) = Channel::<Bytes>::new(2);
+    let (rest, go) = tokio::sync::oneshot::channel::<()>();
+    let half = body.len() / 2;
+    let (first, second) = (Bytes::copy_from_slice(&body[..half]), Bytes::copy_from_slice(&body[half..]));
+    tokio::spawn(async move {
+        let _ = tx.send_data(first).await;
+        if go.await.is_ok() {
+            let _ = tx.send_data(second).await;
+        }
+    });
+    let req = Request::post("/api/sessions")
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+        .body(Body::new(channel))
+        .expect("request");
+    (req, rest)
+}
+
+/// More uploads at once than allowed get 429 with Retry-After, before their bodies are read;
+/// when the first finishes there is room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_beyond_the_limit_at_once_get_429_with_retry_after() {
+    let dir = scratch("web-upload-limit");
+    let server = Arc::new(Server::open(Config { max_uploads: 1, ..Server::config(&dir) }));
+    let (req, rest) = slow_upload();
+    let first = {
+        let server = server.clone();
+        tokio::spawn(async move { server.send(req).await.0 })
+    };
+    // Wait until the first upload is being read (its staging folder exists).
+    let started = Instant::now();
+    while server.staged_uploads() == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the first upload never started");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (status, headers, body) = server.upload(&[Part::File("biden.jpg", photo("biden.jpg"))]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too-many-uploads");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    rest.send(()).expect("the first upload is still waiting");
+    assert_eq!(first.await.expect("task"), StatusCode::ACCEPTED);
+    let (status, _, _) = server.upload(&[Part::File("biden.jpg", photo("biden.jpg"))]).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+}
+
+/// A client that stops sending halfway is cut off by the request timeout, and its staging
+/// folder goes with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_upload_times_out_and_leaves_nothing_staged() {
+    let dir = scratch("web-stalled");
+    let server = Server::open(Config { request_timeout: Duration::from_secs(1), ..Server::config(&dir) });
+    let (req, _never) = slow_upload();
+    let (status, _, _) = server.send(req).await;
+    assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(server.staged_uploads(), 0, "the stalled upload's staging folder was left");
+    assert_eq!(server.stored_sessions(), 0);
+}
+
+/// At the session limit the oldest finished session makes room; when every session is still
+/// at work, a new upload is refused with 503 and Retry-After.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_limit_sweeps_the_oldest_finished_and_then_refuses() {
+    let dir = scratch("web-session-limit");
+    let server = Server::open(Config { max_sessions: 1, ..Server::config(&dir) });
+    let (_, _, first) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
+    let first = first["id"].as_str().expect("id").to_string();
+    server.finished(&first).await;
+    let (status, _, second) = server.upload(&[Part::File("biden.jpg", photo("biden.jpg"))]).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{second}");
+    assert_eq!(server.get_json(&format!("/api/sessions/{first}")).await.0, StatusCode::NOT_FOUND, "swept");
+    // The second is queued or rendering: nothing finished to sweep.
+    let (status, headers, body) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "full");
+    assert!(headers.contains_key(header::RETRY_AFTER));
+    server.finished(second["id"].as_str().expect("id")).await;
+}
+
+/// A session's render past its time budget: the photos not started are reported as not done,
+/// by name, and the session still finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_render_past_its_time_budget_reports_the_photos_not_done() {
+    let dir = scratch("web-budget");
+    let server = Server::open(Config { render_budget: Duration::ZERO, ..Server::config(&dir) });
+    let (_, _, created) = server
+        .upload(&[Part::File("obama.jpg", photo("obama.jpg")), Part::File("biden.jpg", photo("biden.jpg"))])
+        .await;
+    let s = server.finished(created["id"].as_str().expect("id")).await;
+    assert_eq!(s["state"], "done", "{s}");
+    let errors = s["report"]["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 2, "{s}");
+    assert!(errors.iter().all(|e| e["kind"] == "time-budget"), "{errors:?}");
+}
+
+/// Folders nobody owns (a record that could not be read, a crash between a folder and its
+/// record) are swept once left alone for the keep time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orphaned_folders_are_swept() {
+    let dir = scratch("web-orphans");
+    std::fs::create_dir_all(dir.join("sessions").join(ID).join("out")).expect("orphan");
+    std::fs::create_dir_all(dir.join("sessions").join("not-a-session")).expect("junk");
+    let server = Server::open(Config { keep: Duration::from_secs(1), ..Server::config(&dir) });
+    let started = Instant::now();
+    while server.stored_sessions() > 0 {
+        assert!(started.elapsed() < Duration::from_secs(20), "orphans were never swept");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// With a token, nothing answers without it; the page gets it as a cookie from `/?token=`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_a_token_answers_only_requests_that_carry_it() {
+    let dir = scratch("web-token");
+    let token = "s3cret-token-for-tests-0123";
+    let server = Server::open(Config { token: Some(token.into()), ..Server::config(&dir) });
+    let get = |uri: &str, auth: Option<(header::HeaderName, String)>| {
+        let mut req = Request::get(uri);
+        if let Some((name, value)) = auth {
+            req = req.header(name, value);
+        }
+        req.body(Body::empty()).expect("request")
+    };
+    for uri in ["/", "/api/uses", "/assets/app.js", "/api/sessions/0123456789abcdef0123456789abcdef"] {
+        let (status, headers, _) = server.send(get(uri, None)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+        assert!(headers.contains_key(header::WWW_AUTHENTICATE));
+    }
+    let (status, _, _) = server.send(get("/api/uses", Some((header::AUTHORIZATION, "Bearer wrong".into())))).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = server.send(get("/?token=wrong", None)).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = server.send(get("/api/uses", Some((header::AUTHORIZATION, format!("Bearer {token}"))))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, _) = server.send(get(&format!("/?token={token}"), None)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers[header::SET_COOKIE].to_str().expect("cookie").to_string();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    let pair = cookie.split(';').next().expect("name=value").to_string();
+    let (status, _, _) = server.send(get("/", Some((header::COOKIE, pair)))).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// Over a real socket: a client that sends half its headers and then nothing is disconnected
+/// after the header timeout, while a normal request on the same server is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_headers_client_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let dir = scratch("web-slow-headers");
+    let config = Config { header_timeout: Duration::from_secs(1), ..Server::config(&dir) };
+    let app = headshot::web::App::open(config, headshot::Analyzer::default()).expect("app");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(headshot::web::serve_on(listener, app, async {
+        let _ = stopped.await;
+    }));
+
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    slow.write_all(b"GET /api/uses HTTP/1.1\r\nHost: 127.0.0.1\r\n").await.expect("half the headers");
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the slow client was never cut off");
+    assert!(started.elapsed() < Duration::from_secs(5), "cut off after {:?}", started.elapsed());
+
+    let mut fine = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    fine.write_all(b"GET /api/uses HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").await.expect("request");
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), fine.read_to_end(&mut answer))
+        .await
+        .expect("answered")
+        .expect("read");
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer[..answer.len().min(200)]));
+
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(40), server).await.expect("the server stops").expect("task");
+}
