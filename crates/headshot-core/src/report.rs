@@ -212,6 +212,14 @@ pub struct Report {
 }
 
 impl Report {
+    /// Whether the report can be written as JSON and read back as it is. A report read from a
+    /// file someone edited may hold a number that does not fit its field (`1e87` read into an
+    /// f32 is infinite, which JSON cannot hold: it would be written as `null` and never read
+    /// again); such a report is not taken as a record of finished work.
+    pub fn round_trips(&self) -> bool {
+        serde_json::to_vec(self).is_ok_and(|json| serde_json::from_slice::<Report>(&json).is_ok())
+    }
+
     /// The report of a photo judged from `scene`; `photo` says how its file was decoded.
     pub fn new(path: &str, scene: &Scene, judgement: &Judgement, photo: &crate::photo::Photo) -> Self {
         let bg = &scene.background;

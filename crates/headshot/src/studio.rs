@@ -780,6 +780,9 @@ fn finished_key(path: &Path, opts: &StudioOptions, catalogue: &Catalogue) -> Opt
 /// still there.
 fn finished_before(dir: &Path, folder: &str, key: &str) -> Option<headshot_core::report::Report> {
     let f: Finished = serde_json::from_slice(&std::fs::read(dir.join(folder).join(FINISHED)).ok()?).ok()?;
+    if !f.report.round_trips() {
+        return None;
+    }
     let intact = |rel: &str, bytes: Option<u64>| {
         std::fs::metadata(dir.join(rel)).is_ok_and(|m| m.is_file() && bytes.is_none_or(|b| m.len() == b))
     };

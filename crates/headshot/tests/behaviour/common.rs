@@ -105,3 +105,19 @@ pub fn rotated(img: &RgbImage, deg: f32) -> RgbImage {
         headshot::core::warp::bilinear(img, sx, sy)
     })
 }
+
+/// Every file under `dir`, recursively (hidden ones included).
+pub fn files_recursively(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(e.path());
+            } else {
+                files.push(e.path());
+            }
+        }
+    }
+    files
+}

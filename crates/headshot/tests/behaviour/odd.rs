@@ -163,3 +163,16 @@ fn every_odd_input_gets_a_clear_error_or_a_sensible_report_and_the_batch_goes_on
     // The whole odd batch, models loaded once: seconds, not minutes.
     assert!(elapsed < std::time::Duration::from_secs(120), "{elapsed:?}");
 }
+
+/// Found by fuzzing (`fuzz/run.sh`, target `report`): a record whose number does not fit its
+/// field (`0.19584e87` read into an f32 is infinite) was taken as a finished photo's report and
+/// could not be written back (JSON has no infinity). Such a record is not reused: the photo is
+/// done again.
+#[test]
+fn a_record_with_a_number_out_of_range_is_not_reused() {
+    let bytes = std::fs::read(repo().join("tests/fixtures/fuzz/report-number-out-of-range.json")).expect("fixture");
+    let r: headshot::core::report::Report = serde_json::from_slice(&bytes).expect("it parses");
+    assert!(!r.round_trips());
+    let good = headshot::analysis::Analyzer::default().analyze_path(&example("obama.jpg")).expect("analyses");
+    assert!(good.report.round_trips());
+}

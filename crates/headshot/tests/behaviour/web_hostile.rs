@@ -339,3 +339,117 @@ async fn a_slow_headers_client_is_cut_off() {
     let _ = stop.send(());
     tokio::time::timeout(Duration::from_secs(40), server).await.expect("the server stops").expect("task");
 }
+
+/// One HTTP/1.1 exchange over a plain socket (`Connection: close`): status and body.
+fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = content_type {
+        head.push_str(&format!("Content-Type: {t}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    s.write_all(head.as_bytes()).and_then(|()| s.write_all(body)).expect("send");
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let start = answer.windows(4).position(|w| w == b"\r\n\r\n").map_or(answer.len(), |p| p + 4);
+    (status, answer[start..].to_vec())
+}
+
+/// `headshot serve` on a free loopback port with `data`; its address.
+fn start_server(data: &std::path::Path) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_headshot"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data", &data.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut line = String::new();
+    std::io::BufReader::new(stderr).read_line(&mut line).expect("banner");
+    let addr = line.split("http://").nth(1).and_then(|r| r.split('/').next()).expect("address").to_string();
+    (child, addr)
+}
+
+/// The server killed (SIGKILL) while it renders one session, has others queued and is in the
+/// middle of reading an upload; started again on the same folder: every accepted session ends
+/// done with every output whole, the half upload is gone, and no temporary survives.
+#[test]
+fn a_server_killed_mid_render_and_mid_upload_resumes_every_accepted_session() {
+    let data = scratch("web-killed");
+    let (mut server, addr) = start_server(&data);
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let mut ids = Vec::new();
+    for name in ["obama.jpg", "biden.jpg", "grace_hopper.jpg", "two_people.jpg"] {
+        let (status, body) =
+            http(&addr, "POST", "/api/sessions", Some(&content_type), &multipart(&[Part::File(name, photo(name))]));
+        assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        ids.push(v["id"].as_str().expect("id").to_string());
+    }
+    // An upload cut off by the kill: half its body sent.
+    let half_upload = {
+        use std::io::Write;
+        let body = multipart(&[Part::File("obama.jpg", photo("obama.jpg"))]);
+        let mut s = std::net::TcpStream::connect(&addr).expect("connect");
+        let head = format!(
+            "POST /api/sessions HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        s.write_all(head.as_bytes()).and_then(|()| s.write_all(&body[..body.len() / 2])).expect("send");
+        s
+    };
+    // Kill while the first session is being rendered.
+    let started = Instant::now();
+    loop {
+        let (_, body) = http(&addr, "GET", &format!("/api/sessions/{}", ids[0]), None, b"");
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if v["state"] == "running" && v["progress"]["done"] == 0 {
+            break;
+        }
+        assert!(v["state"] != "done", "the render finished before it could be interrupted");
+        assert!(started.elapsed() < Duration::from_secs(60), "never started rendering: {v}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(data.join("uploads").read_dir().expect("uploads").count() > 0, "the half upload is being staged");
+    server.kill().expect("kill");
+    server.wait().expect("wait");
+    drop(half_upload);
+
+    let (mut server, addr) = start_server(&data);
+    assert_eq!(data.join("uploads").read_dir().expect("uploads").count(), 0, "the half upload survived");
+    for id in &ids {
+        let started = Instant::now();
+        let v = loop {
+            let (_, body) = http(&addr, "GET", &format!("/api/sessions/{id}"), None, b"");
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            if v["state"] == "done" || v["state"] == "failed" {
+                break v;
+            }
+            assert!(started.elapsed() < Duration::from_secs(300), "session {id} never finished: {v}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        assert_eq!(v["state"], "done", "{v}");
+        for p in v["report"]["photos"].as_array().expect("photos") {
+            for o in p["outputs"].as_array().into_iter().flatten() {
+                let rel = o["path"].as_str().expect("path");
+                let (status, bytes) = http(&addr, "GET", &format!("/api/sessions/{id}/files/{rel}"), None, b"");
+                assert_eq!(status, 200, "{rel}");
+                assert_eq!(Some(bytes.len() as u64), o["bytes"].as_u64(), "{rel}");
+                image::load_from_memory(&bytes).unwrap_or_else(|e| panic!("{rel} is broken: {e}"));
+            }
+        }
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    let leftovers: Vec<String> = crate::common::files_recursively(&data.join("sessions"))
+        .into_iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
