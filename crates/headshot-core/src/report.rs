@@ -201,6 +201,10 @@ pub struct Report {
     /// The file's format and pixel layout, and whether only an animation's first frame was used.
     #[serde(default)]
     pub source: crate::photo::Source,
+    /// A photo with no face upright that shows one when turned this far clockwise (90, 180 or
+    /// 270 degrees): stored sideways or upside down without its orientation tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turned: Option<u16>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<OutputReport>,
     /// A small copy of the photo written by `studio` for the gallery, relative to its folder.
@@ -251,6 +255,7 @@ impl Report {
             exif_orientation: photo.exif_orientation,
             icc_converted: photo.icc_converted,
             source: photo.source.clone(),
+            turned: None,
             outputs: Vec::new(),
             preview: None,
             output_errors: Vec::new(),

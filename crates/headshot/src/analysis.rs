@@ -196,10 +196,36 @@ impl Analyzer {
             image_sharpness: if faces_empty { headshot_core::sharpness::image_sharpness(&photo.analysis) } else { 0.0 },
         };
         let judgement = judge::judge(&scene, &self.catalogue, Subject::Auto);
-        let report = Report::new(&path, &scene, &judgement, &photo);
+        let mut report = Report::new(&path, &scene, &judgement, &photo);
+        if faces_empty {
+            // No face upright: a photo stored sideways or upside down without its orientation
+            // tag (stripped by an editor or a messenger) shows its person only when turned.
+            report.turned = turned_to_show_a_face(&photo, &self.detect).map_err(vision)?;
+        }
         lap(&mut timings.judge);
         Ok(Analysis { photo, scene, matte, judgement, report, timings })
     }
+}
+
+/// The turn (degrees clockwise: 90, 180 or 270) that shows a human face in a photo that has
+/// none upright, if one does: the face is detected on the turned analysis copy and confirmed
+/// by the face mesh on the turned photo, as upright faces are.
+fn turned_to_show_a_face(photo: &Photo, opts: &DetectOptions) -> Result<Option<u16>, VisionError> {
+    use image::imageops::{rotate90, rotate180, rotate270};
+    let s = photo.analysis_scale;
+    for (deg, turn) in
+        [(180u16, rotate180 as fn(&image::RgbImage) -> image::RgbImage), (90, rotate90), (270, rotate270)]
+    {
+        let small = turn(&photo.analysis);
+        let (faces, _) = detect_faces_and_faint(&small, opts)?;
+        let Some(face) = faces.into_iter().max_by(|a, b| a.score.total_cmp(&b.score)) else { continue };
+        let pixels = turn(&photo.pixels);
+        let m = mesh::mesh_face(&pixels, &small, s, &face.scaled(s))?;
+        if judge::is_human_face(m.presence) {
+            return Ok(Some(deg));
+        }
+    }
+    Ok(None)
 }
 
 /// A photo's own transparency, at the analysis size, is its matte.

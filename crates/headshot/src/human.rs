@@ -25,6 +25,12 @@ fn yes(b: bool, y: &'static str, n: &'static str) -> &'static str {
 
 fn print_photo(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
     writeln!(out, "{}  ({}x{})", r.path, r.width, r.height)?;
+    if let Some(deg) = r.turned {
+        writeln!(
+            out,
+            "  no face upright, but one when the photo is turned {deg} degrees clockwise: it was stored turned without its orientation tag; turn it and try again"
+        )?;
+    }
     if r.source.first_frame_only {
         writeln!(out, "  an animation: its first frame is the photo judged")?;
     }

@@ -60,7 +60,8 @@ fn write_corpus(dir: &Path) -> Vec<(String, Expect)> {
             encode(&RgbImage::from_pixel(20_000, 100, Rgb([90, 140, 90])), image::ImageFormat::Png),
             Expect::Report("no-person"),
         ),
-        ("upside-down.jpg".into(), jpeg(&imageops::rotate180(&obama)), Expect::AnyReport),
+        ("upside-down.jpg".into(), jpeg(&imageops::rotate180(&obama)), Expect::Report("no-person")),
+        ("sideways.jpg".into(), jpeg(&imageops::rotate90(&obama)), Expect::Report("no-person")),
         ("photo-of-a-photo.jpg".into(), jpeg(&photo_of_a_photo(&obama)), Expect::AnyReport),
         (
             "cut-by-the-edge.jpg".into(),
@@ -155,6 +156,13 @@ fn every_odd_input_gets_a_clear_error_or_a_sensible_report_and_the_batch_goes_on
         }
     }
     assert_eq!(photos.len() + errors.len(), corpus.len(), "one outcome per file");
+    // A person stored turned without an orientation tag: no face upright, and the report says
+    // which turn shows one (clockwise, to make it upright). An upright photo says nothing.
+    for (name, turn) in [("upside-down.jpg", 180), ("sideways.jpg", 270)] {
+        let r = named(photos, name).expect("report");
+        assert_eq!(r["turned"], turn, "{name}");
+    }
+    assert!(named(photos, "good.jpg").expect("report").get("turned").is_none());
     // Half a face, cut by the frame's edge, is no headshot.
     let cut = named(photos, "cut-by-the-edge.jpg").expect("report");
     let li = cut["verdicts"].as_array().and_then(|v| v.iter().find(|v| v["use"] == "linkedin")).expect("verdict");
