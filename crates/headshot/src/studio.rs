@@ -83,7 +83,11 @@ pub struct Team {
 impl Team {
     /// The team's common size per use: the median of what each person's own plan would give, so
     /// one unusual photo does not set everyone's size; raised to the tightest size any photo
-    /// can give, so no one is framed tighter than the rest because their photo lacked room.
+    /// can give, so no one is framed tighter than the rest because their photo lacked room, but
+    /// never so far that someone's head no longer fits the frame: a headshot cropped at the
+    /// collar would otherwise make every head on the page too big for a LinkedIn circle (5 of 8
+    /// team members lost their LinkedIn output that way). A photo with less room than that is
+    /// framed a little tighter than the rest, and the report says so.
     ///
     /// "Can give" keeps room to spare: settling re-measures each face on its render, which moves
     /// the inter-eye distance by a few per cent, and a photo that only just had room for the
@@ -98,11 +102,22 @@ impl Team {
             }
             shares.sort_by(f32::total_cmp);
             let mut share = shares[shares.len() / 2];
+            // Whether every member's head is whole in their frame at a size.
+            let all_whole = |share: f32| {
+                heads.iter().all(|(h, w, hh)| {
+                    let p = plan::plan(h, u, *w, *hh, canvas, Some(share));
+                    p.head_in_frame(h).whole(h, u)
+                        || !plan::plan(h, u, *w, *hh, canvas, None).head_in_frame(h).whole(h, u)
+                })
+            };
             for (h, w, hh) in heads {
                 let roomy = Head { inter_eye: h.inter_eye * (1.0 + SETTLE_ROOM), ..*h };
                 let p = plan::plan(&roomy, u, *w, *hh, canvas, Some(share));
                 if p.fit == Fit::Tightened || p.fit == Fit::Shifted {
-                    share = share.max(roomy.inter_eye / p.height);
+                    let wanted = share.max(roomy.inter_eye / p.height);
+                    if all_whole(wanted) {
+                        share = wanted;
+                    }
                 }
             }
             inter_eye_share.insert(u.name.clone(), share);

@@ -408,6 +408,38 @@ fn team_mode_frames_everyone_alike() {
     assert!(spread(&spans) < 0.5 * spread(&solo_spans), "team {spans:?} vs alone {solo_spans:?}");
 }
 
+/// A team with one headshot cropped at the collar: the team's size is not raised so far that
+/// the others' heads no longer fit a LinkedIn circle. Each member whose own LinkedIn verdict is
+/// ready or fixable still gets a LinkedIn output in the team run (before, 7 of 8 team members
+/// of a real set lost it as `head-cut-off`, the tightly cropped one included).
+#[test]
+fn a_tightly_cropped_member_does_not_push_the_team_out_of_the_frame() {
+    let photos: Vec<PathBuf> = ["deepface/img33.jpg", "deepface/img47.jpg", "facenet_pytorch/paul_rudd.jpg"]
+        .iter()
+        .map(|p| shared(p))
+        .chain([example("grace_hopper.jpg")])
+        .collect();
+    let mut analyzer = headshot::Analyzer::default();
+    analyzer.catalogue.select(&["linkedin".into()]);
+    let dir = scratch("studio-team-tight");
+    let team = studio::run(&analyzer, &photos, &StudioOptions::default(), &dir, true, |_| {}).expect("runs");
+    for p in &team.session.photos {
+        let alone = analyze(Path::new(&p.path));
+        let own = alone.judgement.verdicts.iter().find(|v| v.use_name == "linkedin").expect("verdict");
+        if own.status == Status::Unsuitable {
+            continue;
+        }
+        let verdict = p.verdicts.iter().find(|v| v.use_name == "linkedin").expect("verdict");
+        assert!(
+            p.outputs.iter().any(|o| o.use_name == "linkedin"),
+            "{}: no LinkedIn output in the team ({:?} {:?})",
+            p.path,
+            verdict.status,
+            verdict.reasons
+        );
+    }
+}
+
 /// A warm cast put on a real photo in linear light (tungsten-like: red up, blue down) is half
 /// undone by the white balance: renders of the cast and of the original photo, both corrected,
 /// are much closer than uncorrected; the original itself is barely touched.
