@@ -62,7 +62,8 @@ pub struct StudioOptions {
     /// uploads), so that no path of the machine they were made on is ever written into them.
     pub names_relative_to: Option<PathBuf>,
     /// Photos not started by then are not done: each is reported as an error of kind
-    /// `time-budget` (a server's limit on one session's render), and the rest still are.
+    /// `time-budget` (a server's limit on one session's render, or the end of its turn), and
+    /// the rest still are. The first photo is always started, so every run makes progress.
     pub deadline: Option<std::time::Instant>,
 }
 
@@ -891,6 +892,7 @@ pub fn run(
     let index: HashMap<&Path, &str> =
         files.iter().map(|p| p.as_path()).zip(folders.iter().map(String::as_str)).collect();
     let reused = std::sync::atomic::AtomicUsize::new(0);
+    let started = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<_> = files
         .par_iter()
         .map(|p| {
@@ -904,14 +906,16 @@ pub fn run(
                 let tile = tile_from_disk(out, &report);
                 return Ok((report, tile, crate::timings::StageTimes::default()));
             }
-            if opts.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-                progress(path);
+            let late = opts.deadline.is_some_and(|d| std::time::Instant::now() >= d);
+            if late && started.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                // Not done: no progress to report.
                 return Err(crate::analysis::AnalyzeError::Photo(headshot_core::photo::PhotoError {
                     path: path.to_path_buf(),
                     kind: headshot_core::photo::PhotoErrorKind::TimeBudget,
                     reason: "not done: the session's time budget ran out before this photo's turn".into(),
                 }));
             }
+            started.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let _ = std::fs::remove_file(out.join(folder).join(FINISHED));
             let result = one_photo(analyzer, &opts, out, path, folder, key.as_deref());
             progress(path);

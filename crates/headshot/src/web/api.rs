@@ -146,6 +146,7 @@ pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, 
             photos,
             options,
             renders: 0,
+            render_ms: 0,
             error: None,
         };
         app.store.insert(s.clone()).map_err(ApiError::io)?;
@@ -261,6 +262,7 @@ pub async fn render(
             s.options = options;
             s.state = State::Queued;
             s.updated = now();
+            s.render_ms = 0;
             Ok(())
         })
         .ok_or(ApiError::NoSession)??;

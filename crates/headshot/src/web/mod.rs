@@ -50,6 +50,10 @@ pub struct Config {
     /// Longest time one session's render may take: photos not started by then are reported as
     /// not done, so one huge session cannot hold a worker for an hour.
     pub render_budget: Duration,
+    /// One turn of a worker: a session with photos left after this long goes to the back of
+    /// the queue (its finished photos are kept), so one large session cannot hold a worker
+    /// while small ones wait.
+    pub turn: Duration,
     /// Uploads read at the same time; more are answered 429 with Retry-After (each may stage up
     /// to `max_upload_bytes`).
     pub max_uploads: usize,
@@ -79,6 +83,8 @@ impl Default for Config {
             request_timeout: Duration::from_secs(120),
             // 20 photos of 100 MP take about 4 minutes on 2 cores; twice that is generous.
             render_budget: Duration::from_secs(600),
+            // A few photos' worth: a single photo of 100 MP takes about 10 s on 2 cores.
+            turn: Duration::from_secs(20),
             max_uploads: 4,
             max_sessions: 500,
             max_disk_bytes: 20 << 30,

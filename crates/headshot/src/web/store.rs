@@ -72,6 +72,9 @@ pub struct Session {
     pub progress: Progress,
     /// Finished renders; output URLs carry it so a browser never shows an old render.
     pub renders: u32,
+    /// Time the render under way has had so far, ms, over its turns (see `worker`).
+    #[serde(default)]
+    pub render_ms: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

@@ -104,26 +104,51 @@ pub fn start(app: &Arc<App>, rx: mpsc::Receiver<String>) {
     });
 }
 
-/// Renders one session and records the outcome.
+/// Gives one session a turn: renders its photos until they are done or the turn is over, and
+/// records the outcome. A session with photos left when its turn ends (and render budget left)
+/// goes to the back of the queue: its finished photos are kept on disk and reused by its next
+/// turn, so the unit of work a waiting session queues behind is a turn, not a whole session.
 fn process(app: &Arc<App>, id: String) {
     let Some(session) = app.store.update(&id, |s| {
+        if s.render_ms == 0 {
+            s.progress = Progress { done: 0, total: s.photos.len() };
+        }
         s.state = State::Running;
-        s.progress = Progress { done: 0, total: s.photos.len() };
         s.error = None;
     }) else {
         return; // deleted while it waited
     };
     let started = Instant::now();
+    let budget_left = app.config.render_budget.saturating_sub(Duration::from_millis(session.render_ms));
+    // Team framing needs every photo at once: a team session runs to its budget in one turn.
+    let turn = if session.options.team { budget_left } else { app.config.turn.min(budget_left) };
     // A bug in one photo's render must not take the worker down with it.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_session(app, &session)));
-    app.record_run(started.elapsed());
+    let outcome =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_session(app, &session, started + turn)));
+    let took = started.elapsed();
     let result = match outcome {
         Ok(r) => r,
         Err(_) => Err("the render stopped unexpectedly; try again".to_string()),
     };
+    let spent = session.render_ms.saturating_add(took.as_millis() as u64);
+    let more_turns = matches!(result, Ok(left) if left > 0) && Duration::from_millis(spent) < app.config.render_budget;
+    if more_turns {
+        let requeued = app.store.update(&id, |s| {
+            s.state = State::Queued;
+            s.render_ms = spent;
+        });
+        if requeued.is_some() && app.submit(&id).is_ok() {
+            return;
+        }
+        if requeued.is_some() {
+            // The queue is full: this worker goes on with the session rather than drop it.
+            return process(app, id);
+        }
+    }
+    app.record_run(took);
     let still_there = app.store.update(&id, |s| {
         match &result {
-            Ok(()) => {
+            Ok(_) => {
                 s.state = State::Done;
                 s.renders += 1;
             }
@@ -132,6 +157,7 @@ fn process(app: &Arc<App>, id: String) {
                 s.error = Some(e.clone());
             }
         }
+        s.render_ms = 0;
         s.updated = now();
     });
     if still_there.is_none() {
@@ -169,23 +195,24 @@ pub fn session_analyzer(base: &Analyzer, o: &RenderOptions) -> Result<Analyzer, 
     Ok(a)
 }
 
-fn render_session(app: &App, s: &Session) -> Result<(), String> {
+/// Renders a session's photos that are not finished yet, starting none after `until`; the
+/// number of photos left for another turn.
+fn render_session(app: &App, s: &Session, until: Instant) -> Result<usize, String> {
     let (inputs, out) = (app.store.inputs(&s.id), app.store.out(&s.id));
     let opts = studio_options(&s.options, &inputs)?;
     let analyzer = session_analyzer(&app.analyzer, &s.options)?;
     let paths: Vec<PathBuf> = s.photos.iter().map(|p| inputs.join(&p.name)).collect();
+    // Every finished photo reports once per turn, those a previous turn finished included.
     let done = AtomicUsize::new(0);
     // The report names photos as the person uploaded them, never by where the server keeps
     // them; a session gets its time budget, and photos past it are reported as not done.
-    let opts = StudioOptions {
-        names_relative_to: Some(inputs.clone()),
-        deadline: Some(Instant::now() + app.config.render_budget),
-        ..opts
-    };
-    studio::run(&analyzer, &paths, &opts, &out, s.options.team, |_| {
-        let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-        app.store.update(&s.id, |s| s.progress.done = d);
+    let opts = StudioOptions { names_relative_to: Some(inputs.clone()), deadline: Some(until), ..opts };
+    let first_turn = s.render_ms == 0;
+    let run = studio::run(&analyzer, &paths, &opts, &out, s.options.team, |_| {
+        let d = (done.fetch_add(1, Ordering::Relaxed) + 1).min(paths.len());
+        app.store.update(&s.id, |s| s.progress.done = if first_turn { d } else { s.progress.done.max(d) });
     })
     .map_err(|e| e.to_string())?;
-    Ok(())
+    let left = run.session.errors.iter().filter(|e| e.kind == headshot_core::photo::PhotoErrorKind::TimeBudget).count();
+    Ok(left)
 }
