@@ -484,3 +484,45 @@ fn a_server_killed_mid_render_and_mid_upload_resumes_every_accepted_session() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// Many downloads of a session's zip at once, before any is cached: each builds under a name of
+/// its own, and every client gets the same whole archive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn zips_downloaded_at_once_are_all_whole_and_alike() {
+    let dir = scratch("web-zips");
+    let server = Arc::new(Server::open(Server::config(&dir)));
+    let (_, _, created) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
+    let id = created["id"].as_str().expect("id").to_string();
+    server.finished(&id).await;
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let (server, id) = (server.clone(), id.clone());
+            tokio::spawn(async move { server.get(&format!("/api/sessions/{id}/download.zip")).await })
+        })
+        .collect();
+    let mut bodies = Vec::new();
+    for t in tasks {
+        let (status, _, body) = t.await.expect("task");
+        assert_eq!(status, StatusCode::OK);
+        let mut archive = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a whole zip");
+        let mut entries = Vec::new();
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).expect("entry");
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).expect("the entry reads whole");
+            entries.push((entry.name().to_string(), bytes));
+        }
+        entries.sort();
+        assert!(!entries.is_empty());
+        bodies.push(entries);
+    }
+    // The same files in every download (a zip's own bytes carry times, which may differ).
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "the downloads differ");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("sessions").join(&id))
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
