@@ -79,6 +79,30 @@ fn every_format_decodes_to_the_reference_photo_and_says_what_it_was() {
     }
 }
 
+/// A HEIC whose container asks for a turn (`irot`, as phones write): the decoder shows it
+/// turned, as every viewer would.
+#[test]
+fn a_heic_is_shown_as_its_container_turns_it() {
+    let photo = match Photo::open(&fixture("rotated.heic"), &Limits::default()) {
+        Ok(p) => p,
+        Err(e) if !heif_required() => return eprintln!("skipped: {e}"),
+        Err(e) => panic!("{e}"),
+    };
+    let reference = open("reference.png");
+    assert_eq!(photo.pixels.dimensions(), (reference.height(), reference.width()));
+    // 90 degrees anticlockwise is 270 clockwise.
+    let turned = image::imageops::rotate270(&reference.pixels);
+    let d: f64 = photo
+        .pixels
+        .as_raw()
+        .iter()
+        .zip(turned.as_raw())
+        .map(|(&a, &b)| (f64::from(a) - f64::from(b)).abs())
+        .sum::<f64>()
+        / photo.pixels.as_raw().len() as f64;
+    assert!(d <= 6.0, "differs from the reference turned anticlockwise by {d:.2}");
+}
+
 #[test]
 fn a_heic_cut_short_or_garbled_is_a_decode_error_naming_the_file() {
     let bytes = std::fs::read(fixture("photo.heic")).expect("read");
