@@ -339,6 +339,13 @@ impl Reason {
         Reason::FramingTooTight,
     ];
 
+    /// Whether a person may still ask for the output (a team page that must show everyone):
+    /// the reasons about how the person looks in the photo. Not the ones that leave no output
+    /// to make: no face, a head the frame cannot hold, too few pixels, no room.
+    pub fn can_be_overridden(self) -> bool {
+        !matches!(self, Reason::NoFace | Reason::HeadCutOff | Reason::LowResolution | Reason::FramingTooTight)
+    }
+
     /// The reason in plain words, for people.
     pub fn words(self) -> &'static str {
         match self {

@@ -175,6 +175,10 @@ pub struct OutputReport {
     /// The use's own size, when the output was made smaller for want of pixels (on request).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reduced_from: Option<[u32; 2]>,
+    /// Made although the verdict is unsuitable for these reasons, because the person asked for
+    /// every team member to be on the page (`--team-include-all`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub included_despite: Vec<crate::judge::Reason>,
 }
 
 /// The report of one photo.

@@ -136,6 +136,10 @@ pub fn print_studio(out: &mut impl Write, s: &SessionReport, dir: &std::path::Pa
         for e in &r.output_errors {
             writeln!(out, "  not made: {e}")?;
         }
+        for o in r.outputs.iter().filter(|o| !o.included_despite.is_empty()) {
+            let why: Vec<&str> = o.included_despite.iter().map(|r| r.words()).collect();
+            writeln!(out, "  {}: made as asked, though {}", o.use_name, why.join("; "))?;
+        }
     }
     for e in &s.errors {
         writeln!(out, "error: {}: {} ({:?})", e.path, e.error, e.kind)?;

@@ -82,6 +82,11 @@ enum Command {
         /// Team framing: one eye line, one head size and one background across all photos.
         #[arg(long)]
         team: bool,
+        /// With --team: make every member's team outputs, even for a photo judged unsuitable
+        /// for a reason a person may overrule (looking away, eyes closed, a soft face); the
+        /// report names those reasons on each such output.
+        #[arg(long, requires = "team")]
+        team_include_all: bool,
         /// Where a photo lacks the pixels for a use's size, make that output at the largest size
         /// the pixels allow (smaller than the use asks for; the report says so) instead of
         /// leaving it out.
@@ -310,6 +315,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             subject,
             team,
+            team_include_all,
             smaller_if_needed,
             timings,
             catalogue: cat,
@@ -322,6 +328,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 format,
                 subject: subject.map(usize::from),
                 smaller_if_needed,
+                include_all: team_include_all,
                 ..StudioOptions::default()
             };
             let (files, _) = collect_inputs(&paths);

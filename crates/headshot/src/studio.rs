@@ -61,6 +61,10 @@ pub struct StudioOptions {
     /// The report and gallery name photos relative to this folder (a server's folder of
     /// uploads), so that no path of the machine they were made on is ever written into them.
     pub names_relative_to: Option<PathBuf>,
+    /// Team runs: make a member's output even when their verdict is unsuitable for a reason a
+    /// person may override (looking away, eyes closed, a soft face), with the reasons in the
+    /// output's report, so that nobody is missing from the team page.
+    pub include_all: bool,
     /// Photos not started by then are not done: each is reported as an error of kind
     /// `time-budget` (a server's limit on one session's render, or the end of its turn), and
     /// the rest still are. The first photo is always started, so every run makes progress.
@@ -472,10 +476,17 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             }
         }
     }
+    let included =
+        |v: &Verdict| opts.include_all && opts.team.is_some() && v.reasons.iter().all(|r| r.can_be_overridden());
     let wanted: Vec<(&Use, &Verdict)> = verdicts
         .iter()
-        .filter(|v| v.status != Status::Unsuitable)
+        .filter(|v| v.status != Status::Unsuitable || included(v))
         .filter_map(|v| analyzer.catalogue.get(&v.use_name).map(|u| (u, v)))
+        .collect();
+    let despite: HashMap<String, Vec<Reason>> = wanted
+        .iter()
+        .filter(|(_, v)| v.status == Status::Unsuitable)
+        .map(|(u, v)| (u.name.clone(), v.reasons.clone()))
         .collect();
     // Plan every output first: outputs that frame the same part of the photo the same way
     // (the circle avatars of several platforms, say) differ only in pixel size, so each such
@@ -581,6 +592,7 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
                     height: p.out_h,
                     enlarge: (p.scale() * 100.0).round() / 100.0,
                     reduced_from: j.reduced_from,
+                    included_despite: despite.get(&u.name).cloned().unwrap_or_default(),
                     bytes: encoded.bytes.len() as u64,
                     format,
                     quality: encoded.quality,

@@ -440,6 +440,36 @@ fn a_tightly_cropped_member_does_not_push_the_team_out_of_the_frame() {
     }
 }
 
+/// Nobody silently dropped from a team: a member looking away has no LinkedIn output in a
+/// team run, and the verdict says why; asked to include everyone, the output is made and its
+/// report names what was overruled. What cannot be overruled (no face) still makes nothing.
+#[test]
+fn a_team_can_include_everyone_and_says_what_was_overruled() {
+    let photos = vec![shared("deepface/img1.jpg"), example("obama.jpg")];
+    let mut analyzer = headshot::Analyzer::default();
+    analyzer.catalogue.select(&["linkedin".into()]);
+    let linkedin = |run: &studio::StudioRun, name: &str| {
+        let p = run.session.photos.iter().find(|p| p.path.ends_with(name)).expect("photo");
+        let v = p.verdicts.iter().find(|v| v.use_name == "linkedin").cloned().expect("verdict");
+        (v, p.outputs.iter().find(|o| o.use_name == "linkedin").cloned())
+    };
+    let plain =
+        studio::run(&analyzer, &photos, &StudioOptions::default(), &scratch("team-some"), true, |_| {}).expect("runs");
+    let (v, out) = linkedin(&plain, "img1.jpg");
+    assert_eq!(v.status, Status::Unsuitable);
+    assert!(v.reasons.contains(&headshot::core::judge::Reason::LookingAway), "{:?}", v.reasons);
+    assert!(out.is_none());
+    let everyone = StudioOptions { include_all: true, ..StudioOptions::default() };
+    let all = studio::run(&analyzer, &photos, &everyone, &scratch("team-all"), true, |_| {}).expect("runs");
+    let (_, out) = linkedin(&all, "img1.jpg");
+    let out = out.expect("made when asked");
+    assert!(out.included_despite.contains(&headshot::core::judge::Reason::LookingAway), "{:?}", out.included_despite);
+    let (_, obama) = linkedin(&all, "obama.jpg");
+    assert!(obama.is_some_and(|o| o.included_despite.is_empty()), "a ready member is made as usual");
+    assert!(!headshot::core::judge::Reason::NoFace.can_be_overridden());
+    assert!(!headshot::core::judge::Reason::HeadCutOff.can_be_overridden());
+}
+
 /// A warm cast put on a real photo in linear light (tungsten-like: red up, blue down) is half
 /// undone by the white balance: renders of the cast and of the original photo, both corrected,
 /// are much closer than uncorrected; the original itself is barely touched.
