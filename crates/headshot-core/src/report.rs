@@ -222,10 +222,15 @@ pub struct Report {
 impl Report {
     /// Whether the report can be written as JSON and read back as it is. A report read from a
     /// file someone edited may hold a number that does not fit its field (`1e87` read into an
-    /// f32 is infinite, which JSON cannot hold: it would be written as `null` and never read
-    /// again); such a report is not taken as a record of finished work.
+    /// f32 is infinite, which JSON cannot hold: it would be written as `null`, and then either
+    /// not read again or read as a different report); such a report is not taken as a record
+    /// of finished work.
     pub fn round_trips(&self) -> bool {
-        serde_json::to_vec(self).is_ok_and(|json| serde_json::from_slice::<Report>(&json).is_ok())
+        // Read back and written again, the same bytes: an infinite value in an optional field
+        // is written as `null` and read back as absent, which a mere re-read would not notice.
+        let Ok(json) = serde_json::to_vec(self) else { return false };
+        serde_json::from_slice::<Report>(&json)
+            .is_ok_and(|back| serde_json::to_vec(&back).is_ok_and(|again| again == json))
     }
 
     /// The report of a photo judged from `scene`; `photo` says how its file was decoded.

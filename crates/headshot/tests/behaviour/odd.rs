@@ -178,9 +178,13 @@ fn every_odd_input_gets_a_clear_error_or_a_sensible_report_and_the_batch_goes_on
 /// done again.
 #[test]
 fn a_record_with_a_number_out_of_range_is_not_reused() {
-    let bytes = std::fs::read(repo().join("tests/fixtures/fuzz/report-number-out-of-range.json")).expect("fixture");
-    let r: headshot::core::report::Report = serde_json::from_slice(&bytes).expect("it parses");
-    assert!(!r.round_trips());
+    // The second, found once the first was fixed: the number in an optional field, written
+    // back as `null` and read again as absent.
+    for name in ["report-number-out-of-range.json", "report-optional-number-out-of-range.json"] {
+        let bytes = std::fs::read(repo().join("tests/fixtures/fuzz").join(name)).expect("fixture");
+        let r: headshot::core::report::Report = serde_json::from_slice(&bytes).expect("it parses");
+        assert!(!r.round_trips(), "{name}");
+    }
     let good = headshot::analysis::Analyzer::default().analyze_path(&example("obama.jpg")).expect("analyses");
     assert!(good.report.round_trips());
 }
