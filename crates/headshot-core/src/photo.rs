@@ -544,8 +544,22 @@ fn jpeg_is_truncated(bytes: &[u8]) -> bool {
     jpeg_image_end(bytes).is_none()
 }
 
-/// The offset just past a JPEG's end-of-image marker, when the walk reaches one after at least
-/// one scan.
+/// The next marker at or after `i`, and the offset just past it: decoders skip stray bytes
+/// between segments, and 0xFF fill bytes before a marker.
+fn jpeg_next_marker(bytes: &[u8], mut i: usize) -> Option<(u8, usize)> {
+    i += bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
+    while bytes.get(i) == Some(&0xFF) {
+        i += 1;
+    }
+    Some((*bytes.get(i)?, i + 1))
+}
+
+/// A segment's length field at `i` (it counts itself, so at least 2).
+fn jpeg_segment_length(bytes: &[u8], i: usize) -> Option<usize> {
+    let len = usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
+    (len >= 2).then_some(len)
+}
+
 /// The number of colour components in a JPEG's frame header (1 grey, 3 YCbCr or RGB, 4 CMYK or
 /// YCCK), from the segments before the first scan.
 fn jpeg_components(bytes: &[u8]) -> Option<u8> {
@@ -554,48 +568,37 @@ fn jpeg_components(bytes: &[u8]) -> Option<u8> {
     }
     let mut i = 2usize;
     loop {
-        i += bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
-        while bytes.get(i) == Some(&0xFF) {
-            i += 1;
-        }
-        let marker = *bytes.get(i)?;
-        i += 1;
+        let (marker, after) = jpeg_next_marker(bytes, i)?;
+        i = after;
         match marker {
             // Start of frame (all but DHT 0xC4, JPG 0xC8 and DAC 0xCC): length, precision,
             // height, width, then the component count.
             0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => return bytes.get(i + 7).copied(),
             0xDA | 0xD9 => return None,
             0x01 | 0xD0..=0xD7 => {}
-            _ => i += usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?])).max(2),
+            _ => i += jpeg_segment_length(bytes, i)?,
         }
     }
 }
 
+/// The offset just past a JPEG's end-of-image marker, when the walk reaches one after at least
+/// one scan.
 fn jpeg_image_end(bytes: &[u8]) -> Option<usize> {
     let n = bytes.len();
     if n < 4 || bytes[..2] != [0xFF, 0xD8] {
         return None;
     }
-    let length = |i: usize| -> Option<usize> {
-        let len = usize::from(u16::from_be_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
-        (len >= 2).then_some(len)
-    };
     let mut i = 2;
     let mut scanned = false;
     loop {
-        // The next marker: decoders skip stray bytes between segments, and 0xFF fill bytes.
-        i += bytes.get(i..)?.iter().position(|&b| b == 0xFF)?;
-        while bytes.get(i) == Some(&0xFF) {
-            i += 1;
-        }
-        let marker = *bytes.get(i)?;
-        i += 1;
+        let (marker, after) = jpeg_next_marker(bytes, i)?;
+        i = after;
         match marker {
             0xD9 => return scanned.then_some(i),
             // Markers without a length.
             0x01 | 0xD0..=0xD7 => {}
             0xDA => {
-                i += length(i)?;
+                i += jpeg_segment_length(bytes, i)?;
                 // Entropy-coded data: 0xFF is followed by a stuffed 0x00, a restart marker or
                 // fill; anything else is the next marker.
                 loop {
@@ -608,7 +611,7 @@ fn jpeg_image_end(bytes: &[u8]) -> Option<usize> {
                 }
                 scanned = true;
             }
-            _ => i += length(i)?,
+            _ => i += jpeg_segment_length(bytes, i)?,
         }
         if i > n {
             return None;

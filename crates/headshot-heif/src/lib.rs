@@ -323,11 +323,6 @@ impl Drop for Image {
     }
 }
 
-/// Whether libheif can be loaded here (for tests and `--version`-style reports).
-pub fn available() -> Result<(), HeifError> {
-    api().map(|_| ())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

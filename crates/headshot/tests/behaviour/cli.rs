@@ -117,23 +117,11 @@ fn the_human_summary_names_classes_reasons_and_the_best_pick() {
     assert!(text.contains("Best photo per use"), "{text}");
 }
 
-/// Every visible file under `dir` (recursively), and whether any hidden temporary remains.
+/// Every visible file under `dir` (recursively), and every hidden one (temporaries, records).
 fn files_under(dir: &std::path::Path) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
-    let (mut visible, mut hidden) = (Vec::new(), Vec::new());
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if e.file_name().to_string_lossy().starts_with('.') {
-                hidden.push(p);
-            } else {
-                visible.push(p);
-            }
-        }
-    }
-    (visible, hidden)
+    crate::common::files_recursively(dir)
+        .into_iter()
+        .partition(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
 }
 
 #[test]
@@ -239,13 +227,6 @@ fn exit_codes_tell_usage_errors_from_failed_work() {
     assert!(err.contains("cannot write to") && err.contains("not-a-folder"), "{err}");
 }
 
-/// Every file under `dir`, recursively, hidden ones included.
-fn all_files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let (mut visible, hidden) = files_under(dir);
-    visible.extend(hidden);
-    visible
-}
-
 /// A studio run killed (SIGKILL) while it is writing an output: the write it interrupted is
 /// left as a temporary only, every output on disk decodes whole, and a re-run finishes the rest
 /// without redoing the photos the first run had finished (their records say so).
@@ -275,7 +256,7 @@ fn a_run_killed_mid_write_leaves_no_broken_output_and_a_rerun_finishes_the_rest(
         let started = std::time::Instant::now();
         let mut partial = None;
         while started.elapsed() < std::time::Duration::from_secs(120) {
-            let files = all_files_under(&out);
+            let files = crate::common::files_recursively(&out);
             let finished = files.iter().any(|p| p.ends_with(".finished.json"));
             partial = files.into_iter().find(|p| p.to_string_lossy().ends_with(".partial"));
             if finished && partial.is_some() {
@@ -296,7 +277,7 @@ fn a_run_killed_mid_write_leaves_no_broken_output_and_a_rerun_finishes_the_rest(
         }
     }
     let interrupted = interrupted.expect("a run was killed in the middle of a write");
-    let files = all_files_under(&out);
+    let files = crate::common::files_recursively(&out);
     let finished = files.iter().filter(|p| p.ends_with(".finished.json")).count();
     assert!((1..12).contains(&finished), "{finished} photos finished before the kill");
     // No listed output is broken: every image on disk that is not a temporary decodes whole.

@@ -98,6 +98,14 @@ impl Server {
         (status, headers, serde_json::from_slice(&body).unwrap_or(Value::Null))
     }
 
+    /// Uploads `parts` as a new session and waits for its render to end; its id.
+    pub(crate) async fn rendered(&self, parts: &[Part<'_>]) -> String {
+        let (_, _, created) = self.upload(parts).await;
+        let id = created["id"].as_str().unwrap_or_else(|| panic!("no session: {created}")).to_string();
+        self.finished(&id).await;
+        id
+    }
+
     /// Polls a session until it is done or failed (or a generous time has passed).
     pub(crate) async fn finished(&self, id: &str) -> Value {
         let started = Instant::now();
@@ -302,9 +310,7 @@ async fn bad_uploads_get_clear_errors_and_leave_nothing_behind() {
 async fn outputs_of_a_session_are_the_only_files_it_serves() {
     let dir = scratch("web-paths");
     let server = Server::open(Server::config(&dir));
-    let (_, _, created) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
-    let id = created["id"].as_str().expect("id").to_string();
-    server.finished(&id).await;
+    let id = server.rendered(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
     for path in [
         "../session.json",
         "..%2Fsession.json",
@@ -389,9 +395,7 @@ async fn sessions_survive_a_restart_and_unfinished_ones_resume() {
 async fn sessions_expire_after_the_keep_time() {
     let dir = scratch("web-expiry");
     let server = Server::open(Config { keep: Duration::from_secs(2), ..Server::config(&dir) });
-    let (_, _, created) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
-    let id = created["id"].as_str().expect("id").to_string();
-    server.finished(&id).await;
+    let id = server.rendered(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
     let started = Instant::now();
     while server.get_json(&format!("/api/sessions/{id}")).await.0 == StatusCode::OK {
         assert!(started.elapsed() < Duration::from_secs(30), "never expired");

@@ -99,9 +99,7 @@ fn a_delete_racing_progress_writes_never_brings_the_folder_back() {
 async fn renders_asked_for_at_once_queue_the_session_once() {
     let dir = scratch("web-double-render");
     let server = Arc::new(Server::open(Server::config(&dir)));
-    let (_, _, created) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
-    let id = created["id"].as_str().expect("id").to_string();
-    server.finished(&id).await;
+    let id = server.rendered(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
     // Every request's body is held back and released at the same moment, so the handlers run
     // side by side.
     let (go, _) = tokio::sync::broadcast::channel::<()>(1);
@@ -141,14 +139,12 @@ async fn renders_asked_for_at_once_queue_the_session_once() {
 async fn a_session_report_never_holds_server_paths() {
     let dir = scratch("web-paths");
     let server = Server::open(Server::config(&dir));
-    let (_, _, created) = server
-        .upload(&[
+    let id = server
+        .rendered(&[
             Part::File("obama.jpg", photo("obama.jpg")),
             Part::File("cut.jpg", photo("biden.jpg")[..2000].to_vec()),
         ])
         .await;
-    let id = created["id"].as_str().expect("id").to_string();
-    server.finished(&id).await;
     let out = dir.join("sessions").join(&id).join("out");
     let root = dir.to_string_lossy().into_owned();
     for name in ["report.json", "index.html"] {
@@ -491,9 +487,7 @@ fn a_server_killed_mid_render_and_mid_upload_resumes_every_accepted_session() {
 async fn zips_downloaded_at_once_are_all_whole_and_alike() {
     let dir = scratch("web-zips");
     let server = Arc::new(Server::open(Server::config(&dir)));
-    let (_, _, created) = server.upload(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
-    let id = created["id"].as_str().expect("id").to_string();
-    server.finished(&id).await;
+    let id = server.rendered(&[Part::File("obama.jpg", photo("obama.jpg"))]).await;
     let tasks: Vec<_> = (0..12)
         .map(|_| {
             let (server, id) = (server.clone(), id.clone());
