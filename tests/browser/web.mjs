@@ -61,8 +61,8 @@ try {
   await page.focus('#files');
   check(await page.evaluate(() => document.activeElement?.id === 'files'), 'the file chooser cannot take focus');
 
-  // Drop two photos, exactly as a drag from the desktop arrives: a drop event carrying files.
-  const names = ['obama.jpg', 'two_people.jpg'];
+  // Drop three photos, exactly as a drag from the desktop arrives: a drop event carrying files.
+  const names = ['obama.jpg', 'two_people.jpg', 'grace_hopper.jpg'];
   const files = names.map((n) => ({ name: n, type: 'image/jpeg', b64: readFileSync(join(photoDir, n)).toString('base64') }));
   await page.evaluate((files) => {
     const dt = new DataTransfer();
@@ -91,7 +91,7 @@ try {
     people: a.querySelectorAll('.subject button').length,
   })));
   const cards = await seen();
-  check(cards.length === 2, `${cards.length} photo cards for 2 photos`);
+  check(cards.length === 3, `${cards.length} photo cards for 3 photos`);
   for (const [i, p] of report.photos.entries()) {
     const c = cards[i] ?? {};
     check(c.title === p.path, `card ${i} is titled ${c.title}, the report says ${p.path}`);
@@ -148,6 +148,44 @@ try {
     const a0 = report.photos[group].outputs?.[0];
     const a1 = after.report.photos[group].outputs?.[0];
     check(!a0 || !a1 || a0.bytes !== a1.bytes, 'the output did not change with the other subject');
+  }
+
+  // A passport photo beside the other outputs, asked for on the page: each photo gets its
+  // verdict with the rules it fails as it stands, the made file its checklist (one row per rule
+  // the report lists), and the print sheet downloads as a 300 dpi JPEG.
+  {
+    await page.selectOption('#document', 'passport-uk');
+    await page.click('#apply');
+    // Done once the report has the new use's verdicts (the request's own reply is the session
+    // as queued).
+    await page.waitForFunction(async (id) => {
+      const s = await (await fetch(`/api/sessions/${id}`)).json();
+      return s.state === 'done' && s.report?.photos.some((p) => p.verdicts.some((v) => v.use === 'passport-uk'));
+    }, id, { timeout: 240_000, polling: 500 });
+    await page.waitForSelector('tbody th:has-text("passport-uk")', { timeout: 30_000, state: 'attached' });
+    const after = await (await fetch(`${base}api/sessions/${id}`)).json();
+    check(after.options.uses.includes('passport-uk'), `passport-uk not asked for: ${JSON.stringify(after.options.uses)}`);
+    const made = after.report.photos.flatMap((p, i) => (p.outputs ?? []).filter((o) => o.use === 'passport-uk').map((o) => ({ i, o })));
+    check(made.length >= 1, 'no passport-uk output was made');
+    if (made.length) {
+      const { i, o } = made[0];
+      await page.waitForSelector(`#photo-${i} details.checklist`, { timeout: 30_000 });
+      const rows = await page.locator(`#photo-${i} details.checklist tr.check`).count();
+      check(rows === o.checks.length, `checklist shows ${rows} rules, the report lists ${o.checks.length}`);
+      const marks = await page.locator(`#photo-${i} details.checklist tr.check .badge`).allTextContents();
+      check(marks.every((m) => ['pass', 'fix applied', 'fails', 'warning'].includes(m)), `checklist marks: ${marks}`);
+      check(marks.includes('fix applied'), 'the checklist shows no rule the render mended');
+      const [sheet] = await Promise.all([page.waitForEvent('download'), page.locator(`#photo-${i} a.sheet`).first().click()]);
+      const sheetPath = join(profile, 'sheet');
+      await sheet.saveAs(sheetPath);
+      const sb = readFileSync(sheetPath);
+      check(sb[0] === 0xff && sb[1] === 0xd8 && sb.toString('latin1', 6, 10) === 'JFIF' && sb[13] === 1 && sb.readUInt16BE(14) === 300,
+        'the print sheet is not a 300 dpi JPEG');
+      console.log(`web: passport-uk checklist of ${rows} rules, print sheet ${sb.length} bytes`);
+    }
+    const docRow = await page.evaluate(() => [...document.querySelectorAll('tbody tr')].some((r) => r.querySelector('th')?.textContent.startsWith('passport-uk')));
+    check(docRow, 'the verdict table has no passport-uk row');
+    await page.screenshot({ path: join(shotDir, 'web-passport.png'), fullPage: true });
   }
 
   // A phone: nothing spills sideways.

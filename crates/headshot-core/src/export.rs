@@ -25,6 +25,12 @@ pub enum ExportError {
     Encode(String),
     #[error("{format:?} has no alpha channel: a transparent background needs PNG or WebP")]
     NoAlpha { format: Format },
+    #[error(
+        "even at the best quality the output takes {bytes} bytes, under the least of {limit} the document accepts (nothing is padded)"
+    )]
+    UnderLimit { bytes: usize, limit: u64 },
+    #[error("{format:?} has no field for the resolution a document photo must carry: use JPEG or PNG")]
+    NoDpi { format: Format },
     #[error("could not write {path}: {source}")]
     Write { path: PathBuf, source: std::io::Error },
 }
@@ -50,7 +56,7 @@ pub fn encode(img: &RgbImage, format: Format, max_bytes: u64) -> Result<Encoded,
     let icc = srgb_profile();
     match format {
         Format::Jpeg => {
-            let try_q = |q: u8| encode_jpeg(img, q, &icc);
+            let try_q = |q: u8| encode_jpeg(img, q, &icc, None);
             let best = try_q(MAX_JPEG_QUALITY)?;
             if best.len() as u64 <= max_bytes {
                 return Ok(Encoded { bytes: best, format, quality: Some(MAX_JPEG_QUALITY) });
@@ -108,7 +114,91 @@ fn lossless_within(
     Ok(Encoded { bytes, format, quality: None })
 }
 
-fn encode_jpeg(img: &RgbImage, quality: u8, icc: &[u8]) -> Result<Vec<u8>, ExportError> {
+/// Encodes a document photo: `format` (JPEG or PNG) with `dpi` written into the file (JFIF
+/// density, PNG pHYs), its size within `min_bytes..=max_bytes`. A JPEG takes the best quality
+/// under the upper limit; one that stays under the lower limit even at the best quality is an
+/// error, never padded to size.
+pub fn encode_document(
+    img: &RgbImage,
+    format: Format,
+    min_bytes: u64,
+    max_bytes: u64,
+    dpi: u16,
+) -> Result<Encoded, ExportError> {
+    let icc = srgb_profile();
+    let e = match format {
+        Format::Jpeg => {
+            let try_q = |q: u8| encode_jpeg(img, q, &icc, Some(dpi));
+            // The best quality worth having that fits under the upper limit...
+            let mut best = None;
+            let (mut lo, mut hi) = (MIN_JPEG_QUALITY, MAX_JPEG_QUALITY);
+            while lo <= hi {
+                let q = lo + (hi - lo) / 2;
+                let bytes = try_q(q)?;
+                if bytes.len() as u64 <= max_bytes {
+                    best = Some((q, bytes));
+                    lo = q + 1;
+                } else {
+                    hi = q - 1;
+                }
+            }
+            let Some((mut q, mut bytes)) = best else {
+                return Err(ExportError::OverLimit { bytes: try_q(MIN_JPEG_QUALITY)?.len(), limit: max_bytes });
+            };
+            // ...raised, when the file is under the lower limit, to the least quality that
+            // reaches it (a plain backdrop compresses well: a small file is not a bad one, but
+            // an upload under the window is refused).
+            while (bytes.len() as u64) < min_bytes && q < 100 {
+                let next = try_q(q + 1)?;
+                if next.len() as u64 > max_bytes {
+                    break;
+                }
+                q += 1;
+                bytes = next;
+            }
+            Encoded { bytes, format, quality: Some(q) }
+        }
+        Format::Png => {
+            let (w, h) = img.dimensions();
+            let mut e = lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgb8, format, max_bytes, &icc)?;
+            e.bytes = with_png_dpi(&e.bytes, dpi);
+            if e.bytes.len() as u64 > max_bytes {
+                return Err(ExportError::LosslessOverLimit { format, bytes: e.bytes.len(), limit: max_bytes });
+            }
+            e
+        }
+        Format::Webp => return Err(ExportError::NoDpi { format }),
+    };
+    if (e.bytes.len() as u64) < min_bytes {
+        return Err(ExportError::UnderLimit { bytes: e.bytes.len(), limit: min_bytes });
+    }
+    Ok(e)
+}
+
+/// A PNG with a pHYs chunk (pixels per metre, unit: metre) after its header chunk.
+fn with_png_dpi(png: &[u8], dpi: u16) -> Vec<u8> {
+    // Signature (8) + IHDR (4 length + 4 type + 13 data + 4 CRC).
+    const AFTER_IHDR: usize = 8 + 25;
+    if png.len() < AFTER_IHDR {
+        return png.to_vec();
+    }
+    let per_metre = (f64::from(dpi) / 0.0254).round() as u32;
+    let mut chunk = Vec::with_capacity(21);
+    chunk.extend_from_slice(&9u32.to_be_bytes());
+    let mut body = b"pHYs".to_vec();
+    body.extend_from_slice(&per_metre.to_be_bytes());
+    body.extend_from_slice(&per_metre.to_be_bytes());
+    body.push(1);
+    chunk.extend_from_slice(&body);
+    chunk.extend_from_slice(&crc32fast::hash(&body).to_be_bytes());
+    let mut out = Vec::with_capacity(png.len() + chunk.len());
+    out.extend_from_slice(&png[..AFTER_IHDR]);
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[AFTER_IHDR..]);
+    out
+}
+
+fn encode_jpeg(img: &RgbImage, quality: u8, icc: &[u8], dpi: Option<u16>) -> Result<Vec<u8>, ExportError> {
     let (w, h) = img.dimensions();
     let (w16, h16) = (
         u16::try_from(w).map_err(|_| ExportError::Encode(format!("{w} px is too wide for JPEG")))?,
@@ -123,6 +213,9 @@ fn encode_jpeg(img: &RgbImage, quality: u8, icc: &[u8]) -> Result<Vec<u8>, Expor
         jpeg_encoder::SamplingFactor::R_4_2_0
     });
     enc.set_optimized_huffman_tables(true);
+    if let Some(d) = dpi {
+        enc.set_density(jpeg_encoder::PixelDensity::dpi(d));
+    }
     if !icc.is_empty() {
         enc.add_icc_profile(icc).map_err(|e| ExportError::Encode(e.to_string()))?;
     }
@@ -249,7 +342,7 @@ mod tests {
         assert!(q < MAX_JPEG_QUALITY);
         // The next quality up would not fit: the search took the highest that does.
         if q < MAX_JPEG_QUALITY - 1 {
-            let up = encode_jpeg(&img, q + 1, &srgb_profile()).expect("encodes");
+            let up = encode_jpeg(&img, q + 1, &srgb_profile(), None).expect("encodes");
             assert!(up.len() as u64 > limit);
         }
         assert!(matches!(encode(&img, Format::Jpeg, 1000), Err(ExportError::OverLimit { .. })));

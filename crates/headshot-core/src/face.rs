@@ -115,6 +115,9 @@ pub struct FaceDetails {
     pub forehead: Point,
     /// Chin tip from the mesh, pixels of the photo.
     pub chin: Point,
+    /// Gap between the inner lips over the eye-midpoint-to-chin distance (0 = closed; see
+    /// `document::MAX_MOUTH_OPENNESS`).
+    pub mouth_openness: f32,
 }
 
 /// One detected face.

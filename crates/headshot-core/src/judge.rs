@@ -80,6 +80,8 @@ pub struct Scene {
     /// How each of the people (the first `people` faces, in their order) is framed and lit.
     pub subjects: Vec<SubjectMeasures>,
     pub background: BackgroundMeasures,
+    /// The backdrop's colour, uniformity and shadows (document rules).
+    pub backdrop: crate::document::Backdrop,
     /// The photo came with transparency: its background is already replaced.
     pub transparent_background: bool,
     /// Sharpness of the photo's centre, 0..1, on the same scale as a face's (used when there is
@@ -95,6 +97,8 @@ pub struct SubjectMeasures {
     /// The head as the crop planner sees it (photo pixels): every use's frame is planned
     /// from it when judging, so a verdict knows what its output would show.
     pub head: Head,
+    /// Share of bright specular pixels around the eyes (reflections on glasses).
+    pub glare: f32,
 }
 
 impl Scene {
@@ -321,10 +325,26 @@ pub enum Reason {
     TiltedHead,
     /// A head-and-shoulders photo cannot be widened into a wide portrait.
     FramingTooTight,
+    /// Document rules (`document::Rule`): the head's size or place in the frame is outside the
+    /// office's bands (a crop mends it).
+    FramingOffRule,
+    /// Turned or nodding past the document's limit.
+    HeadTurned,
+    MouthOpen,
+    /// A backdrop of a colour the office does not accept.
+    BackgroundColour,
+    /// A shadow on the backdrop beside the head.
+    BackgroundShadow,
+    /// Face pixels clipped white or crushed black.
+    Overexposed,
+    /// The file's DPI or byte size is outside what the office accepts.
+    FileOffRule,
+    /// Reflections on glasses (a warning in the checklist; a reason only where it decides).
+    GlassesGlare,
 }
 
 impl Reason {
-    pub const ALL: [Reason; 12] = [
+    pub const ALL: [Reason; 20] = [
         Reason::NoFace,
         Reason::MultiplePeople,
         Reason::LookingAway,
@@ -337,13 +357,24 @@ impl Reason {
         Reason::HeadCutOff,
         Reason::TiltedHead,
         Reason::FramingTooTight,
+        Reason::FramingOffRule,
+        Reason::HeadTurned,
+        Reason::MouthOpen,
+        Reason::BackgroundColour,
+        Reason::BackgroundShadow,
+        Reason::Overexposed,
+        Reason::FileOffRule,
+        Reason::GlassesGlare,
     ];
 
     /// Whether a person may still ask for the output (a team page that must show everyone):
     /// the reasons about how the person looks in the photo. Not the ones that leave no output
     /// to make: no face, a head the frame cannot hold, too few pixels, no room.
     pub fn can_be_overridden(self) -> bool {
-        !matches!(self, Reason::NoFace | Reason::HeadCutOff | Reason::LowResolution | Reason::FramingTooTight)
+        !matches!(
+            self,
+            Reason::NoFace | Reason::HeadCutOff | Reason::LowResolution | Reason::FramingTooTight | Reason::FileOffRule
+        )
     }
 
     /// The reason in plain words, for people.
@@ -361,6 +392,14 @@ impl Reason {
             Reason::HeadCutOff => "head cut off by the frame",
             Reason::TiltedHead => "head tilted",
             Reason::FramingTooTight => "too tight for this format",
+            Reason::FramingOffRule => "head size or position outside the document's rules",
+            Reason::HeadTurned => "head turned or tilted up or down",
+            Reason::MouthOpen => "mouth open",
+            Reason::BackgroundColour => "background colour not accepted",
+            Reason::BackgroundShadow => "shadow behind the head",
+            Reason::Overexposed => "face over- or under-exposed",
+            Reason::FileOffRule => "file outside the document's limits",
+            Reason::GlassesGlare => "glare on glasses",
         }
     }
 }
@@ -437,17 +476,31 @@ pub struct Verdict {
     /// `low-resolution`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enlarge: Option<f32>,
+    /// A document use's rules, each measured on the photo as it stands (`document::checks`);
+    /// empty for other uses.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::document::Check>,
 }
 
 impl Verdict {
-    /// The reasons in plain words, with the figure behind a want of pixels: "not enough pixels
-    /// (would enlarge 3.1x)".
+    /// The reasons in plain words, with the figure behind each: "not enough pixels (would
+    /// enlarge 3.1x)", "mouth open (mouth closed 0.052, allowed at most 0.03)".
     pub fn reason_words(&self) -> Vec<String> {
         self.reasons
             .iter()
-            .map(|r| match (r, self.enlarge) {
-                (Reason::LowResolution, Some(e)) => format!("{} (would enlarge {e:.1}x)", r.words()),
-                _ => r.words().to_string(),
+            .map(|r| {
+                let failed: Vec<&crate::document::Check> =
+                    self.checks.iter().filter(|c| !c.pass && !c.warning && c.rule.failure().0 == *r).collect();
+                // One rule behind the reason: its figures; several: each named.
+                let measured: Vec<String> = match failed.as_slice() {
+                    [one] => vec![one.figures()],
+                    many => many.iter().map(|c| c.words()).collect(),
+                };
+                match (r, self.enlarge) {
+                    _ if !measured.is_empty() => format!("{} ({})", r.words(), measured.join("; ")),
+                    (Reason::LowResolution, Some(e)) => format!("{} (would enlarge {e:.1}x)", r.words()),
+                    _ => r.words().to_string(),
+                }
             })
             .collect()
     }
@@ -498,7 +551,7 @@ pub fn available_pixels(scene: &Scene, face: &Face, u: &Use) -> f32 {
     let short_side = scene.width.min(scene.height) as f32;
     match u.kind {
         UseKind::Portrait => short_side,
-        UseKind::Headshot => (face.bbox.h / LOOSEST_HEADSHOT_FACE_SHARE).min(short_side),
+        UseKind::Headshot | UseKind::Document => (face.bbox.h / LOOSEST_HEADSHOT_FACE_SHARE).min(short_side),
     }
 }
 
@@ -515,6 +568,9 @@ pub enum Subject {
 
 /// Judges the photo for one use, about face `i` (an index into `scene.faces`).
 pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
+    if u.kind == UseKind::Document {
+        return document_verdict(scene, u, i);
+    }
     let mut b = Builder::default();
     let headshot = u.kind == UseKind::Headshot;
     let mut legibility = None;
@@ -602,6 +658,65 @@ pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
         thumbnail_legibility: legibility,
         subject: (scene.people >= 2 || i > 0).then_some(i + 1),
         enlarge: enlarge.map(|e| (e * 100.0).round() / 100.0),
+        checks: Vec::new(),
+    }
+}
+
+/// A document use's verdict: its checklist (`document::checks`) decides, plus what every use
+/// needs (a face, a frame that holds the head, enough pixels).
+fn document_verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
+    let mut b = Builder::default();
+    let mut enlarge = None;
+    let checks = crate::document::checks(scene, i, u);
+    match (scene.faces.get(i), scene.subjects.get(i)) {
+        (Some(_), Some(m)) => {
+            let (failed, _) = crate::document::judge_checks(&checks);
+            for (reason, fix) in failed {
+                b.flag(if fix.is_some() { Status::Fixable } else { Status::Unsuitable }, reason, fix);
+            }
+            // The background is always replaced with the office's colour: the canvas may be
+            // extended where the photo has no room.
+            b.fix(Fix::ReplaceBackground);
+            let e = judge_frame(scene, u, &m.head, true, &mut b);
+            enlarge = Some(e);
+            // The frame the studio will make must put the head in the office's bands: a photo
+            // with no room below the chin for a tall format cannot be cropped to the rule.
+            if let Some(rules) = &u.document {
+                let p = plan::plan(&m.head, u, scene.width, scene.height, Canvas::Extendable, None);
+                let seen = p.head_in_frame(&m.head);
+                let near = |v: f32, band: [f32; 2]| v >= band[0] - 0.005 && v <= band[1] + 0.005;
+                if !near(seen.chin - seen.crown, rules.head_height)
+                    || !near(1.0 - p.eye_line, rules.eye_line_from_bottom)
+                {
+                    b.flag(Status::Unsuitable, Reason::FramingOffRule, None);
+                }
+            }
+        }
+        _ => b.flag(Status::Unsuitable, Reason::NoFace, None),
+    }
+    // Replacing the backdrop is part of making every document photo, not a fault of the
+    // photo: a photo that passes every rule is ready.
+    let status = match b.status {
+        Some(Status::Fixable) if b.reasons.is_empty() => Status::Ready,
+        Some(s) => s,
+        None => Status::Ready,
+    };
+    if status == Status::Ready {
+        b.fixes.retain(|f| *f != Fix::ReplaceBackground);
+    }
+    let framing = scene.subjects.get(i).map_or(Framing::NoPerson, |m| classify_subject(&m.framing));
+    let score = pick_score(scene, i, framing, u, status, b.reasons.len());
+    Verdict {
+        use_name: u.name.clone(),
+        kind: u.kind,
+        status,
+        reasons: b.reasons,
+        fixes: b.fixes,
+        score,
+        thumbnail_legibility: None,
+        subject: (scene.people >= 2 || i > 0).then_some(i + 1),
+        enlarge: enlarge.map(|e| (e * 100.0).round() / 100.0),
+        checks,
     }
 }
 
@@ -696,7 +811,7 @@ fn pick_score(scene: &Scene, i: usize, framing: Framing, u: &Use, status: Status
     };
     let sharp = face.details.as_ref().map_or(0.0, |d| d.sharpness.clamp(0.0, 1.0));
     let fit = match (u.kind, framing) {
-        (UseKind::Headshot, Framing::Headshot) => 1.0,
+        (UseKind::Headshot | UseKind::Document, Framing::Headshot) => 1.0,
         (UseKind::Portrait, Framing::HalfBody | Framing::Environmental | Framing::FullBody) => 1.0,
         _ => 0.5,
     };

@@ -6,6 +6,7 @@
 //! otherwise.
 
 pub mod background;
+pub mod document;
 pub mod export;
 pub mod face;
 pub mod gaze;
@@ -19,6 +20,7 @@ pub mod render;
 pub mod report;
 pub mod resize;
 pub mod sharpness;
+pub mod sheet;
 pub mod uses;
 pub mod warp;
 

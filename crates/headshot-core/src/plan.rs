@@ -31,6 +31,10 @@ pub const MIN_HEADROOM: f32 = 0.03;
 /// its planned height before the subject is moved off the planned eye line instead.
 const MIN_TIGHTEN: f32 = 0.7;
 
+/// The least eye-to-crown distance, in eye-to-chin distances, a head has: below it the matte
+/// has lost the top of the head.
+const MIN_CROWN_OVER_CHIN: f32 = 0.75;
+
 /// The head as the planner sees it, in photo pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Head {
@@ -74,16 +78,18 @@ impl Head {
         }
         .max(lm.inter_eye() * 0.8)
         .max(1.0);
-        // Hair top: trust the matte within the range heads come in (1.0 to 1.9 eye-to-chin
-        // distances above the eyes); outside it the matte has caught a hat, a wall or nothing.
+        // Hair top: trust the matte within the range heads come in (0.75 to 1.9 eye-to-chin
+        // distances above the eyes: the eyes sit about halfway between crown and chin, a bald
+        // head with a broad smile, whose jaw drops, reads 0.75); outside it the matte has caught
+        // a hat, a wall or nothing.
         let typical = 1.3 * eye_to_chin;
         let (eye_to_top, top_from_matte) = match hair_top_y {
             Some(y) => {
                 let above = (eye_mid.y - y) / cos.max(0.5);
-                if (1.0 * eye_to_chin..=1.9 * eye_to_chin).contains(&above) {
+                if (MIN_CROWN_OVER_CHIN * eye_to_chin..=1.9 * eye_to_chin).contains(&above) {
                     (above, true)
                 } else {
-                    (above.clamp(1.0 * eye_to_chin, 1.9 * eye_to_chin), false)
+                    (above.clamp(MIN_CROWN_OVER_CHIN * eye_to_chin, 1.9 * eye_to_chin), false)
                 }
             }
             None => (typical, false),
@@ -268,7 +274,10 @@ pub fn plan(
     canvas: Canvas,
     inter_eye_share: Option<f32>,
 ) -> CropPlan {
-    let comp = placed(u.composition(), head);
+    let comp = match &u.document {
+        Some(rules) => crate::document::compose(rules, u.composition(), head),
+        None => placed(u.composition(), head),
+    };
     let aspect = u.aspect();
     // The same test the verdict's "straighten" fix is given by.
     let angle_deg = if needs_straightening(head.roll_deg) { head.roll_deg } else { 0.0 };
@@ -459,6 +468,8 @@ impl HeadInFrame {
             // few per cent of it still shows the whole face.
             UseKind::Headshot => (self.forehead >= -HEADSHOT_SLACK, HEADSHOT_SLACK),
             UseKind::Portrait => (!head.cut_top && self.crown >= MIN_HEADROOM, 0.0),
+            // A document measures the head from chin to crown: the crown must be in, and seen.
+            UseKind::Document => (!head.cut_top && self.crown >= 0.0, 0.0),
         };
         top && self.chin <= 1.0 + slack && self.left >= u.composition().clear_left && self.right <= 1.0
     }
@@ -660,9 +671,12 @@ mod tests {
             prominence: 1.0,
             details: None,
         };
-        let h = Head::new(&f, Some(20.0));
+        let h = Head::new(&f, Some(40.0));
         assert!((h.eye_to_chin - 100.0).abs() < 0.5, "{h:?}");
-        // 80 px of hair above the eyes is less than any head has: the matte is not trusted.
-        assert!(!h.top_from_matte && (h.eye_to_top - 100.0).abs() < 0.5, "{h:?}");
+        // 60 px from the eyes to the top is less than any head has: the matte is not trusted.
+        assert!(!h.top_from_matte && (h.eye_to_top - 75.0).abs() < 0.5, "{h:?}");
+        // 80 px is a bald head with a broad smile: trusted.
+        let bald = Head::new(&f, Some(20.0));
+        assert!(bald.top_from_matte && (bald.eye_to_top - 80.0).abs() < 0.5, "{bald:?}");
     }
 }

@@ -179,6 +179,16 @@ pub struct OutputReport {
     /// every team member to be on the page (`--team-include-all`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub included_despite: Vec<crate::judge::Reason>,
+    /// A document photo: its rules checked again on the written file (decoded and analysed as
+    /// any photo is), with the file's pixel size, DPI and bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<crate::document::Check>,
+    /// Whether every rule of `checks` passes (warnings aside); absent for other uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliant: Option<bool>,
+    /// The print sheet of a printed document, relative to the output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// The report of one photo.

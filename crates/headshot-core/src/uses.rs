@@ -5,12 +5,145 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-/// Whether a use wants a headshot (identification) or a portrait (story).
+/// Whether a use wants a headshot (identification), a portrait (story), or an identity
+/// document's photo (a headshot held to an office's rules, checked one by one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UseKind {
     Headshot,
     Portrait,
+    Document,
+}
+
+impl UseKind {
+    /// A document photo is a headshot for every judgement that is not one of its own rules
+    /// (the subject looks into the lens, the face is read at its size).
+    pub fn is_headshot_like(self) -> bool {
+        matches!(self, UseKind::Headshot | UseKind::Document)
+    }
+}
+
+impl std::str::FromStr for UseKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "headshot" => Ok(UseKind::Headshot),
+            "portrait" => Ok(UseKind::Portrait),
+            "document" => Ok(UseKind::Document),
+            other => Err(format!("unknown kind {other:?}: use headshot, portrait or document")),
+        }
+    }
+}
+
+/// Whether glasses may be worn in a document photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Glasses {
+    Allowed,
+    NotAllowed,
+}
+
+/// An issuing office's rules for a document photo (see `documents.toml` for each field).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRules {
+    /// Printed width and height, millimetres; absent for a digital upload only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub print_mm: Option<[f32; 2]>,
+    /// Pixels per inch written into the file.
+    pub dpi: u32,
+    /// Chin to crown as a share of the height, [min, max].
+    pub head_height: [f32; 2],
+    /// The eye line from the bottom edge as a share of the height, [min, max].
+    pub eye_line_from_bottom: [f32; 2],
+    /// Accepted background colours, `#rrggbb`; the first is rendered.
+    pub backgrounds: Vec<String>,
+    pub glasses: Glasses,
+    /// The smallest file a digital upload accepts, bytes.
+    #[serde(default)]
+    pub min_bytes: u64,
+    /// The pixel sizes a digital upload accepts, [width, height].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_pixels: Option<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pixels: Option<[u32; 2]>,
+    /// The least distance between the eye centres in the file, pixels.
+    pub min_inter_eye_px: u32,
+    /// Where each number comes from.
+    pub sources: DocumentSources,
+}
+
+/// The source of each of a document's numbers, cited beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSources {
+    pub size: String,
+    pub head_height: String,
+    pub eye_line: String,
+    pub background: String,
+    pub glasses: String,
+    pub inter_eye: String,
+}
+
+impl DocumentRules {
+    /// The background colours as RGB; an entry that is not `#rrggbb` is refused when the
+    /// catalogue is read, so none is dropped here.
+    pub fn background_colours(&self) -> Vec<[u8; 3]> {
+        self.backgrounds.iter().filter_map(|s| hex_colour(s)).collect()
+    }
+
+    /// The colour the background is rendered in.
+    pub fn rendered_background(&self) -> [u8; 3] {
+        self.background_colours().first().copied().unwrap_or([255, 255, 255])
+    }
+
+    fn check(&self, width: u32, height: u32) -> Result<(), String> {
+        let band = |name: &str, b: [f32; 2]| {
+            if b.iter().all(|v| v.is_finite() && (0.05..=1.0).contains(v)) && b[0] <= b[1] {
+                Ok(())
+            } else {
+                Err(format!("document.{name} = {b:?} is not a band [min, max] within 0.05..=1"))
+            }
+        };
+        band("head_height", self.head_height)?;
+        band("eye_line_from_bottom", self.eye_line_from_bottom)?;
+        if !(72..=1200).contains(&self.dpi) {
+            return Err(format!("document.dpi = {} is outside 72..=1200", self.dpi));
+        }
+        if self.backgrounds.is_empty() || self.backgrounds.iter().any(|b| hex_colour(b).is_none()) {
+            return Err(format!("document.backgrounds = {:?}: one or more #rrggbb colours", self.backgrounds));
+        }
+        if let Some([w, h]) = self.print_mm {
+            // The file is the print at its DPI: a print sheet lays its very pixels out.
+            let px = |mm: f32| (mm / 25.4 * self.dpi as f32).round();
+            if !(w.is_finite() && h.is_finite() && w > 0.0 && h > 0.0)
+                || (px(w) - width as f32).abs() > 1.0
+                || (px(h) - height as f32).abs() > 1.0
+            {
+                return Err(format!(
+                    "document.print_mm = {w} x {h} mm at {} dpi is not the use's {width} x {height} pixels",
+                    self.dpi
+                ));
+            }
+        }
+        let fits = |lo: Option<[u32; 2]>, hi: Option<[u32; 2]>| {
+            lo.is_none_or(|[w, h]| width >= w && height >= h) && hi.is_none_or(|[w, h]| width <= w && height <= h)
+        };
+        if !fits(self.min_pixels, self.max_pixels) {
+            return Err(format!("{width} x {height} pixels is outside document.min_pixels / max_pixels"));
+        }
+        Ok(())
+    }
+}
+
+/// `#rrggbb` as RGB.
+pub fn hex_colour(s: &str) -> Option<[u8; 3]> {
+    let hex = s.trim().strip_prefix('#')?;
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).ok();
+    Some([byte(0)?, byte(2)?, byte(4)?])
 }
 
 /// Output encodings.
@@ -73,6 +206,9 @@ pub struct Use {
     /// Without it, the default for the use's kind (print and editorial are stricter).
     #[serde(default)]
     pub max_enlarge: Option<f32>,
+    /// A document use's rules (and only a document use has them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentRules>,
 }
 
 /// Where the head sits in a use's frame (rules in `docs/framing.md`).
@@ -117,6 +253,19 @@ impl Use {
         if let Some(c) = &self.composition {
             return c.clone();
         }
+        if let Some(d) = &self.document {
+            // The middle of each band; `plan::placed` moves the eye line within its band so
+            // that this head's crown and chin fit (heads differ in proportion).
+            let mid = |b: [f32; 2]| 0.5 * (b[0] + b[1]);
+            return Composition {
+                head: mid(d.head_height),
+                eye_line: 1.0 - mid(d.eye_line_from_bottom),
+                eye_x: 0.5,
+                into_frame: false,
+                clear_left: 0.0,
+                source: d.sources.head_height.clone(),
+            };
+        }
         let aspect = self.aspect();
         let (head, eye_line, eye_x, into_frame) = match self.kind {
             UseKind::Headshot if self.circle => (0.50, 0.43, 0.5, false),
@@ -125,6 +274,9 @@ impl Use {
             UseKind::Portrait if aspect > 3.0 => (0.40, 0.38, 0.70, false),
             UseKind::Portrait if aspect > 1.2 => (0.27, 0.34, 0.65, true),
             UseKind::Portrait => (0.21, 0.26, 0.5, false),
+            // A document without rules is refused when the catalogue is read; this is the
+            // ICAO middle (head 75 %, eyes 60 % from the bottom) should one be built by hand.
+            UseKind::Document => (0.75, 0.40, 0.5, false),
         };
         Composition {
             head,
@@ -167,6 +319,12 @@ impl Use {
         if self.max_bytes < 1024 {
             return Err(format!("max_bytes = {} is under 1024", self.max_bytes));
         }
+        match (&self.document, self.kind) {
+            (Some(d), UseKind::Document) => d.check(self.width, self.height)?,
+            (None, UseKind::Document) => return Err("a document use needs its [use.document] rules".into()),
+            (Some(_), _) => return Err("[use.document] rules belong to kind = \"document\" only".into()),
+            (None, _) => {}
+        }
         Ok(())
     }
 
@@ -174,7 +332,7 @@ impl Use {
     pub fn max_enlarge(&self) -> f32 {
         self.max_enlarge.unwrap_or(match self.kind {
             UseKind::Headshot => MAX_ENLARGE_WEB,
-            UseKind::Portrait => MAX_ENLARGE_PRINT,
+            UseKind::Portrait | UseKind::Document => MAX_ENLARGE_PRINT,
         })
     }
 }
@@ -203,12 +361,32 @@ pub struct Catalogue {
 }
 
 const BUILT_IN: &str = include_str!("uses.toml");
+const DOCUMENTS: &str = include_str!("documents.toml");
 
 impl Catalogue {
-    /// The built-in catalogue.
+    /// The built-in catalogue of the uses a session makes by default: the headshots and
+    /// portraits (document photos are made only when asked for, see `full`).
     pub fn built_in() -> Catalogue {
         // The embedded file is checked by a test; an error here is a broken build.
         Catalogue::parse("built-in uses.toml", BUILT_IN).unwrap_or(Catalogue { uses: Vec::new() })
+    }
+
+    /// The built-in document presets (passports, visas, ID cards).
+    pub fn documents() -> Catalogue {
+        Catalogue::parse("built-in documents.toml", DOCUMENTS).unwrap_or(Catalogue { uses: Vec::new() })
+    }
+
+    /// Every built-in use, the document presets after the others: what `--uses` picks from.
+    pub fn full() -> Catalogue {
+        let mut c = Catalogue::built_in();
+        c.uses.extend(Catalogue::documents().uses);
+        c
+    }
+
+    /// Without the document uses: a session's default when no use is named.
+    pub fn without_documents(mut self) -> Catalogue {
+        self.uses.retain(|u| u.kind != UseKind::Document);
+        self
     }
 
     /// Parses a catalogue in the `uses.toml` form. `name` labels errors.
@@ -253,8 +431,16 @@ impl Catalogue {
         Ok(self)
     }
 
-    /// Keeps only the named uses (in catalogue order); unknown names are returned.
+    /// Keeps only the named uses (in catalogue order, custom document sizes such as
+    /// `id-35x45mm` after them); unknown names are returned.
     pub fn select(&mut self, names: &[String]) -> Vec<String> {
+        for n in names {
+            if !self.uses.iter().any(|u| &u.name == n)
+                && let Some(u) = custom_document(n)
+            {
+                self.uses.push(u);
+            }
+        }
         let unknown = names.iter().filter(|n| !self.uses.iter().any(|u| &u.name == *n)).cloned().collect();
         self.uses.retain(|u| names.contains(&u.name));
         unknown
@@ -263,6 +449,65 @@ impl Catalogue {
     pub fn get(&self, name: &str) -> Option<&Use> {
         self.uses.iter().find(|u| u.name == name)
     }
+}
+
+/// A document photo of any size, named `id-<width>x<height><mm|in>[-<dpi>dpi]` (`id-35x45mm`,
+/// `id-2x2in-600dpi`; 300 dpi unless given), held to the ICAO / ISO rules: head 70-80 % of the
+/// height, the eyes 50-70 % from the bottom, a plain light background, glasses allowed without
+/// glare. `None` for any other name.
+pub fn custom_document(name: &str) -> Option<Use> {
+    let rest = name.strip_prefix("id-")?;
+    let (size, dpi) = match rest.split_once('-') {
+        Some((size, dpi)) => (size, dpi.strip_suffix("dpi")?.parse::<u32>().ok()?),
+        None => (rest, 300),
+    };
+    let (dims, per_inch) =
+        if let Some(d) = size.strip_suffix("mm") { (d, 25.4) } else { (size.strip_suffix("in")?, 1.0) };
+    let (w, h) = dims.split_once('x')?;
+    let (w, h) = (w.parse::<f32>().ok()?, h.parse::<f32>().ok()?);
+    let mm = |v: f32| v * 25.4 / per_inch;
+    let px = |v: f32| (v / per_inch * dpi as f32).round();
+    let (pw, ph) = (px(w), px(h));
+    if !(16.0..=10_000.0).contains(&pw) || !(16.0..=10_000.0).contains(&ph) || !(72..=1200).contains(&dpi) {
+        return None;
+    }
+    let icao = "ICAO Doc 9303 Part 3 / ISO/IEC 19794-5 full frontal (a custom size: the rules of the ICAO format)";
+    let u = Use {
+        name: name.to_string(),
+        kind: UseKind::Document,
+        width: pw as u32,
+        height: ph as u32,
+        circle: false,
+        display_px: ph as u32,
+        min_source_px: 300.min(pw as u32),
+        max_bytes: 10_000_000,
+        format: Format::Jpeg,
+        source: format!("custom document size {w} x {h} {} at {dpi} dpi", if per_inch == 1.0 { "in" } else { "mm" }),
+        composition: None,
+        max_enlarge: Some(MAX_ENLARGE_WEB),
+        document: Some(DocumentRules {
+            print_mm: Some([mm(w), mm(h)]),
+            dpi,
+            head_height: [0.7, 0.8],
+            eye_line_from_bottom: [0.5, 0.7],
+            backgrounds: vec!["#eeeeee".into(), "#ffffff".into()],
+            glasses: Glasses::Allowed,
+            min_bytes: 0,
+            min_pixels: None,
+            max_pixels: None,
+            min_inter_eye_px: 60,
+            sources: DocumentSources {
+                size: format!("asked for: {w} x {h} at {dpi} dpi"),
+                head_height: format!("{icao}: chin to crown 70-80 % of the height"),
+                eye_line: "ISO/IEC 19794-5 full frontal: the eyes between 50 % and 70 % of the height from the bottom"
+                    .into(),
+                background: "ICAO Doc 9303: a plain, light, uniform background".into(),
+                glasses: "ICAO Doc 9303: glasses allowed with the eyes clearly seen and no glare".into(),
+                inter_eye: "ISO/IEC 19794-5 token image: 60 pixels between the eye centres".into(),
+            },
+        }),
+    };
+    u.check_numbers().ok().map(|_| u)
 }
 
 #[cfg(test)]

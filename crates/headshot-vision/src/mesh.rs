@@ -28,6 +28,9 @@ pub(crate) mod idx {
     pub const LEFT_EYE_INNER: usize = 362;
     pub const LEFT_EYE_UPPER: usize = 386;
     pub const LEFT_EYE_LOWER: usize = 374;
+    /// The middle of the upper and of the lower lip's inner edge.
+    pub const UPPER_LIP_INNER: usize = 13;
+    pub const LOWER_LIP_INNER: usize = 14;
 }
 
 /// A 3-D mesh point in crop pixels.
@@ -141,7 +144,20 @@ pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh, eyes: Option
         mesh_presence: mesh.presence,
         forehead: mesh.photo_point(idx::FOREHEAD),
         chin,
+        mouth_openness: mouth_openness(mesh, eye_to_chin),
     }
+}
+
+/// The inner lips' gap over the eye-to-chin distance, averaged over the crop and its mirror
+/// (the mesh is not exactly mirror-symmetric).
+fn mouth_openness(mesh: &FaceMesh, eye_to_chin: f32) -> f32 {
+    let gap = |pts: &[MeshPoint]| {
+        let (a, b) = (pts.get(idx::UPPER_LIP_INNER), pts.get(idx::LOWER_LIP_INNER));
+        a.zip(b).map_or(0.0, |(a, b)| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt())
+    };
+    // Crop pixels to photo pixels.
+    let scale = mesh.window.side / mesh.window.out.max(1) as f32;
+    0.5 * (gap(&mesh.points) + gap(&mesh.mirrored)) * scale / eye_to_chin.max(1.0)
 }
 
 /// The mesh's forehead-to-chin line leans back from the face's true vertical: faces looking

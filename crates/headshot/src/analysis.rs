@@ -179,11 +179,16 @@ impl Analyzer {
                 framing: measure::framing(aw, ah, small, &matte),
                 lighting: measure::lighting(&photo.analysis, small),
                 head: Head::read(f, &matte, s),
+                glare: small.details.as_ref().map_or(0.0, |d| headshot_core::document::eye_glare(&photo.analysis, d)),
             })
             .collect();
         let people_boxes: Vec<headshot_core::Rect> = small_faces.iter().take(people).map(|f| f.bbox).collect();
         let background = headshot_core::background::measure(&photo.analysis, &matte, &people_boxes, faces_behind);
 
+        let backdrop = small_faces
+            .first()
+            .map(|f| headshot_core::document::measure_backdrop(&photo.analysis, &matte, f))
+            .unwrap_or_default();
         let faces_empty = faces.is_empty();
         let scene = Scene {
             width: photo.width(),
@@ -192,6 +197,7 @@ impl Analyzer {
             people,
             subjects,
             background,
+            backdrop,
             transparent_background: photo.alpha.is_some(),
             image_sharpness: if faces_empty { headshot_core::sharpness::image_sharpness(&photo.analysis) } else { 0.0 },
         };

@@ -97,6 +97,7 @@ pub fn print_uses(out: &mut impl Write, c: &Catalogue) -> std::io::Result<()> {
         let kind = match u.kind {
             UseKind::Headshot => "headshot",
             UseKind::Portrait => "portrait",
+            UseKind::Document => "document",
         };
         let shape = if u.circle {
             "circle"
@@ -116,6 +117,24 @@ pub fn print_uses(out: &mut impl Write, c: &Catalogue) -> std::io::Result<()> {
             u.display_px,
             u.format.extension()
         )?;
+        if let Some(d) = &u.document {
+            let print = d.print_mm.map_or("digital upload".to_string(), |[w, h]| format!("{w} x {h} mm print"));
+            writeln!(
+                out,
+                "{:<18} {print} at {} dpi; head {:.0}-{:.0} %, eyes {:.0}-{:.0} % from the bottom; background {}; glasses {}",
+                "",
+                d.dpi,
+                d.head_height[0] * 100.0,
+                d.head_height[1] * 100.0,
+                d.eye_line_from_bottom[0] * 100.0,
+                d.eye_line_from_bottom[1] * 100.0,
+                d.backgrounds.join(" or "),
+                match d.glasses {
+                    headshot::core::uses::Glasses::Allowed => "allowed",
+                    headshot::core::uses::Glasses::NotAllowed => "not allowed",
+                }
+            )?;
+        }
     }
     Ok(())
 }
@@ -135,6 +154,10 @@ pub fn print_studio(out: &mut impl Write, s: &SessionReport, dir: &std::path::Pa
         )?;
         for e in &r.output_errors {
             writeln!(out, "  not made: {e}")?;
+        }
+        for o in r.outputs.iter().filter(|o| o.compliant == Some(false)) {
+            let failed: Vec<String> = o.checks.iter().filter(|c| !c.pass && !c.warning).map(|c| c.words()).collect();
+            writeln!(out, "  {}: made, but the file fails: {}", o.use_name, failed.join("; "))?;
         }
         for o in r.outputs.iter().filter(|o| !o.included_despite.is_empty()) {
             let why: Vec<&str> = o.included_despite.iter().map(|r| r.words()).collect();

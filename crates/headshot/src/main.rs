@@ -30,9 +30,14 @@ struct CatalogueArgs {
     /// A TOML file of extra uses, or overrides of built-in ones (same form as `headshot uses --toml`).
     #[arg(long, value_name = "FILE")]
     catalogue: Option<PathBuf>,
-    /// Only these uses (comma separated names from `headshot uses`).
+    /// Only these uses (comma separated names from `headshot uses`; a document photo of any size
+    /// as `id-35x45mm` or `id-2x2in-600dpi`).
     #[arg(long, value_delimiter = ',', value_name = "USE,...")]
     uses: Vec<String>,
+    /// Only the uses of this kind: headshot, portrait, document (passports, visas, ID cards:
+    /// made only when asked for, by name or by this), or all.
+    #[arg(long, value_name = "KIND")]
+    kind: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -92,6 +97,13 @@ enum Command {
         /// leaving it out.
         #[arg(long)]
         smaller_if_needed: bool,
+        /// The paper a printed document photo is laid out on, as many copies as fit, with crop
+        /// marks: 4x6, 10x15, 5x7, a4 or letter.
+        #[arg(long, default_value = "4x6", value_name = "PAPER")]
+        sheet: headshot::core::sheet::Paper,
+        /// Space between the copies on a print sheet, millimetres.
+        #[arg(long, default_value_t = 2.0, value_name = "MM", value_parser = parse_gap)]
+        sheet_gap_mm: f32,
         /// Print where the time went, stage by stage, on stderr.
         #[arg(long)]
         timings: bool,
@@ -197,15 +209,27 @@ fn main() -> ExitCode {
 struct Usage(String);
 
 fn catalogue(args: &CatalogueArgs) -> anyhow::Result<Catalogue> {
-    let mut c = Catalogue::built_in();
+    let mut c = Catalogue::full();
     if let Some(path) = &args.catalogue {
         c = c.with_file(path).map_err(|e| Usage(e.to_string()))?;
     }
+    let kind = match args.kind.as_deref() {
+        None | Some("all") => None,
+        Some(k) => Some(k.parse::<headshot::core::uses::UseKind>().map_err(Usage)?),
+    };
     if !args.uses.is_empty() {
         let unknown = c.select(&args.uses);
         if !unknown.is_empty() {
-            return Err(Usage(format!("unknown use(s): {} (see `headshot uses`)", unknown.join(", "))).into());
+            return Err(
+                Usage(format!("unknown use(s): {} (see `headshot uses --kind all`)", unknown.join(", "))).into()
+            );
         }
+    }
+    match kind {
+        Some(k) => c.uses.retain(|u| u.kind == k),
+        // Document photos are made only when asked for.
+        None if args.uses.is_empty() && args.kind.is_none() => c = c.without_documents(),
+        None => {}
     }
     Ok(c)
 }
@@ -244,6 +268,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 write!(out, "{}", ::toml::to_string(&File { uses: &c.uses })?)?;
             } else {
                 human::print_uses(&mut out, &c)?;
+                if cat.uses.is_empty() && cat.kind.is_none() {
+                    let n = Catalogue::documents().uses.len();
+                    writeln!(out, "\n{n} passport, visa and ID photo presets: headshot uses --kind document")?;
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -317,6 +345,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             team,
             team_include_all,
             smaller_if_needed,
+            sheet,
+            sheet_gap_mm,
             timings,
             catalogue: cat,
             paths,
@@ -329,6 +359,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 subject: subject.map(usize::from),
                 smaller_if_needed,
                 include_all: team_include_all,
+                sheet: headshot::core::sheet::SheetOptions { paper: sheet, gap_mm: sheet_gap_mm },
                 ..StudioOptions::default()
             };
             let (files, _) = collect_inputs(&paths);
@@ -371,6 +402,13 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         _ => return Err(format!("{s:?}: the unit must be s, m, h or d")),
     };
     Ok(std::time::Duration::from_secs(n.saturating_mul(secs)))
+}
+
+fn parse_gap(s: &str) -> Result<f32, String> {
+    match s.trim().parse::<f32>() {
+        Ok(v) if (0.0..=20.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: a gap of 0 to 20 mm")),
+    }
 }
 
 fn parse_format(s: &str) -> Result<headshot::core::uses::Format, String> {

@@ -69,6 +69,8 @@ pub struct StudioOptions {
     /// `time-budget` (a server's limit on one session's render, or the end of its turn), and
     /// the rest still are. The first photo is always started, so every run makes progress.
     pub deadline: Option<std::time::Instant>,
+    /// How document photos are laid out on their print sheets.
+    pub sheet: headshot_core::sheet::SheetOptions,
 }
 
 impl StudioOptions {
@@ -210,6 +212,8 @@ pub enum OutputError {
     NoSuchSubject { asked: usize, found: usize },
     #[error("the person could not be cut out: {0}")]
     Matting(headshot_vision::VisionError),
+    #[error("{use_name}: the rendered file could not be checked again: {reason}")]
+    Recheck { use_name: String, reason: String },
 }
 
 /// One output made, in memory and on disk.
@@ -496,7 +500,11 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
         .par_iter()
         .map(|&(u, v)| {
             let started = Instant::now();
-            let background = background_for(opts.background, &v.fixes, opts.team.is_some());
+            // A document's backdrop is the office's colour, whatever else was asked for.
+            let background = match &u.document {
+                Some(rules) => Background::Colour(rules.rendered_background()),
+                None => background_for(opts.background, &v.fixes, opts.team.is_some()),
+            };
             let canvas = if background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
             let even = v.fixes.contains(&Fix::EvenOutLighting);
             let corrections = Corrections { exposure: even, fill_light: even, white_balance: even };
@@ -568,17 +576,37 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             };
             let render_time = if groups[gi].leader == i { *leader_time } else { started.elapsed() };
             let encoding = Instant::now();
-            let format = output_format(opts.format, u.format, background);
             let err = |source| OutputError::Export { use_name: u.name.clone(), source };
-            let encoded = if background.transparent() {
-                export::encode_rgba(&rendered.to_rgba(), format, u.max_bytes)
-            } else {
-                export::encode(&rendered.image, format, u.max_bytes)
-            }
-            .map_err(err)?;
+            let (format, encoded) = match &u.document {
+                Some(rules) => {
+                    // JPEG unless PNG was asked for: both carry the DPI the office reads.
+                    let format = if opts.format == Some(Format::Png) { Format::Png } else { Format::Jpeg };
+                    let dpi = u16::try_from(rules.dpi).unwrap_or(300);
+                    (format, export::encode_document(&rendered.image, format, rules.min_bytes, u.max_bytes, dpi))
+                }
+                None => {
+                    let format = output_format(opts.format, u.format, background);
+                    let e = if background.transparent() {
+                        export::encode_rgba(&rendered.to_rgba(), format, u.max_bytes)
+                    } else {
+                        export::encode(&rendered.image, format, u.max_bytes)
+                    };
+                    (format, e)
+                }
+            };
+            let encoded = encoded.map_err(err)?;
             let rel = format!("{folder}/{}.{}", u.name, format.extension());
             export::write_atomic(&dir.join(&rel), &encoded.bytes).map_err(err)?;
-            let timings = OutputTimings { plan: j.planning, render: render_time, encode: encoding.elapsed() };
+            let encode_time = encoding.elapsed();
+            // A document photo is checked again as the office will read it: the file itself,
+            // decoded and analysed like any photo; and laid out on its print sheet.
+            let checking = Instant::now();
+            let (checks, sheet) = match &u.document {
+                Some(_) => document_outputs(u, &encoded.bytes, &rel, analyzer, opts, dir, folder)?,
+                None => (Vec::new(), None),
+            };
+            let timings =
+                OutputTimings { plan: j.planning, render: render_time, encode: encode_time, check: checking.elapsed() };
             // The contact sheet shows a cut-out on the sheet's own paper colour.
             let thumb = (u.width == u.height).then(|| {
                 let shown = if background.transparent() { on_paper(rendered) } else { rendered.image.clone() };
@@ -601,6 +629,9 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
                     eye_line: (p.eye_line * 1000.0).round() / 1000.0,
                     straightened_deg: (p.angle_deg * 100.0).round() / 100.0,
                     circle: u.circle,
+                    compliant: (!checks.is_empty()).then(|| checks.iter().all(|c| c.pass || c.warning)),
+                    checks,
+                    sheet,
                 },
                 plan: *p,
                 thumb,
@@ -651,6 +682,60 @@ fn check_frames(jobs: &mut Vec<Job>, head: &Head, smaller: bool, verdicts: &mut 
         }
         true
     });
+}
+
+/// The checks of a document photo's written file (`bytes`, at `rel` under `dir`), and its print
+/// sheet when the document is printed: the file is decoded and analysed as any photo is, so the
+/// checklist says what the office's own software will find.
+fn document_outputs(
+    u: &Use,
+    bytes: &[u8],
+    rel: &str,
+    analyzer: &Analyzer,
+    opts: &StudioOptions,
+    dir: &Path,
+    folder: &str,
+) -> Result<(Vec<headshot_core::document::Check>, Option<String>), OutputError> {
+    use headshot_core::document;
+    let recheck = |reason: String| OutputError::Recheck { use_name: u.name.clone(), reason };
+    let photo = headshot_core::Photo::decode(Path::new(rel), bytes, &analyzer.limits).map_err(|e| recheck(e.reason))?;
+    let (w, h) = (photo.width(), photo.height());
+    // Only the checks are wanted of this analysis, not every use's verdict.
+    let quiet = Analyzer { catalogue: Catalogue { uses: Vec::new() }, ..analyzer.clone() };
+    let seen = quiet.analyze_photo(photo).map_err(|e| recheck(e.to_string()))?;
+    let mut checks = document::checks(&seen.scene, 0, u);
+    if checks.is_empty() {
+        checks.push(headshot_core::document::Check {
+            rule: document::Rule::SingleFace,
+            value: seen.scene.people as f32,
+            allowed: "1".into(),
+            pass: false,
+            warning: false,
+        });
+    }
+    let Some(rules) = &u.document else { return Ok((checks, None)) };
+    // The matte is read at the analysis copy's size; document files are smaller than it, so
+    // the two are the same pixels.
+    let crown_y = seen.scene.subjects.first().map_or(0.0, |m| m.head.crown().y);
+    let stray = document::stray_share(&seen.photo.analysis, &seen.matte, rules.rendered_background(), crown_y);
+    checks.extend(document::file_checks(u, w, h, document::written_dpi(bytes), bytes.len() as u64, stray));
+    let Some([mw, mh]) = rules.print_mm else { return Ok((checks, None)) };
+    let caption = format!("{}  {} x {} mm  {}", u.name, trim_mm(mw), trim_mm(mh), headshot_core::sheet::today());
+    let Some(sheet) = headshot_core::sheet::lay_out(&seen.photo.pixels, opts.sheet, &caption) else {
+        return Ok((checks, None));
+    };
+    let dpi = u16::try_from(headshot_core::sheet::SHEET_DPI).unwrap_or(300);
+    let encoded = export::encode_document(&sheet.image, Format::Jpeg, 0, 50_000_000, dpi)
+        .map_err(|source| OutputError::Export { use_name: u.name.clone(), source })?;
+    let sheet_rel = format!("{folder}/{}-sheet-{}.jpg", u.name, opts.sheet.paper.name());
+    export::write_atomic(&dir.join(&sheet_rel), &encoded.bytes)
+        .map_err(|source| OutputError::Export { use_name: u.name.clone(), source })?;
+    Ok((checks, Some(sheet_rel)))
+}
+
+fn trim_mm(v: f32) -> String {
+    let s = format!("{v:.1}");
+    s.strip_suffix(".0").unwrap_or(&s).to_string()
 }
 
 /// Enlargements within this share of a use's limit pass: the verdict rounds to hundredths.
@@ -704,7 +789,8 @@ fn remove_stale(dir: &Path, folder: &str, made: &[Made]) {
     let Ok(entries) = std::fs::read_dir(&folder) else { return };
     let written: HashSet<String> = made
         .iter()
-        .filter_map(|m| Path::new(&m.report.path).file_name().map(|n| n.to_string_lossy().into_owned()))
+        .flat_map(|m| std::iter::once(&m.report.path).chain(m.report.sheet.as_ref()))
+        .filter_map(|p| Path::new(p).file_name().map(|n| n.to_string_lossy().into_owned()))
         .collect();
     for e in entries.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
@@ -793,14 +879,15 @@ fn finished_key(path: &Path, opts: &StudioOptions, catalogue: &Catalogue) -> Opt
     let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_nanos();
     let uses = serde_json::to_string(&catalogue.uses).ok()?;
     Some(format!(
-        "{} {} {} {modified} {:?} {:?} {:?} {} {uses}",
+        "{} {} {} {modified} {:?} {:?} {:?} {} {:?} {uses}",
         env!("CARGO_PKG_VERSION"),
         path.display(),
         meta.len(),
         opts.background,
         opts.format,
         opts.subject_of(path),
-        opts.smaller_if_needed
+        opts.smaller_if_needed,
+        opts.sheet
     ))
 }
 

@@ -16,6 +16,8 @@ pub struct OutputTimings {
     pub render: Duration,
     /// Encoding within the byte limit, and the atomic write.
     pub encode: Duration,
+    /// A document photo's file checked again (decoded and analysed) and its print sheet.
+    pub check: Duration,
 }
 
 /// Work time per stage over a run.
@@ -35,6 +37,8 @@ pub struct StageTimes {
     pub render: Duration,
     /// Encoding within the byte limit and the atomic write.
     pub encode: Duration,
+    /// Document photos checked again on their files, and their print sheets.
+    pub check: Duration,
 }
 
 impl StageTimes {
@@ -52,6 +56,7 @@ impl StageTimes {
         self.plan += t.plan;
         self.render += t.render;
         self.encode += t.encode;
+        self.check += t.check;
     }
 
     pub fn merge(&mut self, o: &StageTimes) {
@@ -66,10 +71,11 @@ impl StageTimes {
         self.plan += o.plan;
         self.render += o.render;
         self.encode += o.encode;
+        self.check += o.check;
     }
 
     /// The stages with their names, in the order of the data path.
-    pub fn stages(&self) -> [(&'static str, Duration); 9] {
+    pub fn stages(&self) -> [(&'static str, Duration); 10] {
         [
             ("decode", self.decode),
             ("detect", self.detect),
@@ -80,6 +86,7 @@ impl StageTimes {
             ("plan", self.plan),
             ("render", self.render),
             ("encode+write", self.encode),
+            ("document check", self.check),
         ]
     }
 
@@ -95,6 +102,9 @@ impl StageTimes {
         writeln!(out, "  {:<14} {:>10} {:>6} {:>12}", "stage", "work ms", "share", "ms/photo")?;
         for (name, d) in self.stages() {
             if self.outputs == 0 && matches!(name, "plan" | "render" | "encode+write") {
+                continue;
+            }
+            if name == "document check" && d.is_zero() {
                 continue;
             }
             let s = d.as_secs_f64();

@@ -21,9 +21,15 @@ use super::{ApiError, App};
 
 type Shared = AppState<Arc<App>>;
 
-/// The catalogue of uses (as `headshot uses --json`).
+/// The catalogue of uses (as `headshot uses --json`), and the document presets a session may
+/// ask for by name (passports, visas, ID cards: made only when asked for).
 pub async fn uses(AppState(app): Shared) -> Json<Value> {
-    Json(json!({ "uses": app.analyzer.catalogue.uses }))
+    let documents: Vec<_> = headshot_core::uses::Catalogue::documents()
+        .uses
+        .into_iter()
+        .filter(|d| !app.analyzer.catalogue.uses.iter().any(|u| u.name == d.name))
+        .collect();
+    Json(json!({ "uses": app.analyzer.catalogue.uses, "documents": documents }))
 }
 
 /// What the server accepts, for the page to say so before an upload is refused.
@@ -49,6 +55,7 @@ pub async fn vocabulary() -> Json<Value> {
         "reasons": words(&Reason::ALL, |r| r.words()),
         "fixes": words(&Fix::ALL, |f| f.words()),
         "framing": words(&Framing::ALL, |f| f.words()),
+        "rules": words(&headshot_core::document::Rule::ALL, |r| r.words()),
     }))
 }
 

@@ -49,6 +49,10 @@ pub struct RenderOptions {
     pub subjects: BTreeMap<String, u16>,
     /// Outputs a photo lacks the pixels for are made smaller than the use's size.
     pub smaller_if_needed: bool,
+    /// The paper printed document photos are laid out on: `4x6`, `10x15`, `5x7`, `a4` or
+    /// `letter` (default 4x6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// Photos done out of the photos in the run.

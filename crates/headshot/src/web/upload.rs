@@ -103,6 +103,7 @@ fn set_option(o: &mut RenderOptions, name: &str, value: &str) -> Result<(), ApiE
         "uses" => o.uses = value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
         "team" => o.team = matches!(value, "true" | "on" | "1" | "yes"),
         "smaller_if_needed" => o.smaller_if_needed = matches!(value, "true" | "on" | "1" | "yes"),
+        "sheet" => o.sheet = some(value),
         other => return Err(ApiError::BadOption(format!("unknown field {other:?}"))),
     }
     Ok(())

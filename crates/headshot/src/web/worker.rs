@@ -174,11 +174,13 @@ pub fn studio_options(o: &RenderOptions, inputs: &Path) -> Result<StudioOptions,
     };
     let format = o.format.as_deref().map(str::parse).transpose()?;
     let subjects = o.subjects.iter().map(|(name, &n)| (inputs.join(name), usize::from(n))).collect();
+    let paper = o.sheet.as_deref().map(str::parse).transpose()?.unwrap_or_default();
     Ok(StudioOptions {
         background,
         format,
         subjects,
         smaller_if_needed: o.smaller_if_needed,
+        sheet: headshot_core::sheet::SheetOptions { paper, ..Default::default() },
         ..StudioOptions::default()
     })
 }
@@ -187,6 +189,12 @@ pub fn studio_options(o: &RenderOptions, inputs: &Path) -> Result<StudioOptions,
 pub fn session_analyzer(base: &Analyzer, o: &RenderOptions) -> Result<Analyzer, String> {
     let mut a = base.clone();
     if !o.uses.is_empty() {
+        // Named uses may be document presets (made only when asked for) or custom ID sizes.
+        for d in headshot_core::uses::Catalogue::documents().uses {
+            if !a.catalogue.uses.iter().any(|u| u.name == d.name) {
+                a.catalogue.uses.push(d);
+            }
+        }
         let unknown = a.catalogue.select(&o.uses);
         if !unknown.is_empty() {
             return Err(format!("unknown use(s): {}", unknown.join(", ")));

@@ -121,3 +121,28 @@ pub fn files_recursively(dir: &Path) -> Vec<PathBuf> {
     }
     files
 }
+
+/// `img` with the eyes of `face` (read by the iris model) painted shut: skin from the cheek over
+/// each eye opening, and a dark line of lashes a little below its middle.
+pub fn paint_eyes_shut(img: &RgbImage, face: &headshot::core::face::Face) -> RgbImage {
+    let e = face.details.as_ref().and_then(|d| d.eyes).expect("eyes");
+    let mouth_y = face.landmarks.mouth_mid().y;
+    let mut shut = img.clone();
+    for eye in [e.right, e.left] {
+        let c = eye.viewer_left.midpoint(eye.viewer_right);
+        let half_w = 0.6 * eye.viewer_left.distance(eye.viewer_right);
+        let half_h = 1.2 * eye.upper_lid.distance(eye.lower_lid).max(eye.iris_radius * 2.0) / 2.0;
+        // The cheek, a third of the way down to the mouth.
+        let skin = *img.get_pixel(c.x as u32, (c.y + (mouth_y - c.y) / 3.0) as u32);
+        for y in (c.y - half_h) as u32..=(c.y + half_h) as u32 {
+            for x in (c.x - half_w) as u32..=(c.x + half_w) as u32 {
+                let (dx, dy) = ((x as f32 - c.x) / half_w, (y as f32 - c.y) / half_h);
+                if dx * dx + dy * dy <= 1.0 {
+                    let lash = (y as f32 - (c.y + 0.3 * half_h)).abs() < 1.0 && dx.abs() < 0.85;
+                    shut.put_pixel(x, y, if lash { image::Rgb([40, 30, 28]) } else { skin });
+                }
+            }
+        }
+    }
+    shut
+}

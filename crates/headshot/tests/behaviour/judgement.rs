@@ -125,25 +125,7 @@ fn eyes_painted_shut_are_closed_and_not_at_the_camera() {
     let img = pixels(&example("obama.jpg"));
     let a = analyze_image("obama.png", &img);
     let f = &a.scene.faces[0];
-    let e = f.details.as_ref().and_then(|d| d.eyes).expect("eyes");
-    let mouth_y = f.landmarks.mouth_mid().y;
-    let mut shut = img.clone();
-    for eye in [e.right, e.left] {
-        let c = eye.viewer_left.midpoint(eye.viewer_right);
-        let half_w = 0.6 * eye.viewer_left.distance(eye.viewer_right);
-        let half_h = 1.2 * eye.upper_lid.distance(eye.lower_lid).max(eye.iris_radius * 2.0) / 2.0;
-        // The cheek, a third of the way down to the mouth.
-        let skin = *img.get_pixel(c.x as u32, (c.y + (mouth_y - c.y) / 3.0) as u32);
-        for y in (c.y - half_h) as u32..=(c.y + half_h) as u32 {
-            for x in (c.x - half_w) as u32..=(c.x + half_w) as u32 {
-                let (dx, dy) = ((x as f32 - c.x) / half_w, (y as f32 - c.y) / half_h);
-                if dx * dx + dy * dy <= 1.0 {
-                    let lash = (y as f32 - (c.y + 0.3 * half_h)).abs() < 1.0 && dx.abs() < 0.85;
-                    shut.put_pixel(x, y, if lash { Rgb([40, 30, 28]) } else { skin });
-                }
-            }
-        }
-    }
+    let shut = paint_eyes_shut(&img, f);
     let s = analyze_image("obama-shut.png", &shut);
     let before = f.details.as_ref().expect("details");
     let d = s.scene.faces[0].details.as_ref().expect("details");

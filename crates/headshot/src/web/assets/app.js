@@ -3,7 +3,7 @@
 'use strict';
 
 const $ = (sel) => document.querySelector(sel);
-const state = { session: null, words: { reasons: {}, fixes: {}, framing: {} }, uses: {}, limits: null, timer: null };
+const state = { session: null, words: { reasons: {}, fixes: {}, framing: {}, rules: {} }, uses: {}, documents: [], limits: null, timer: null };
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
@@ -69,6 +69,9 @@ function upload(files) {
   form.append('background', $('#background').value);
   form.append('team', $('#team').checked ? 'true' : 'false');
   form.append('smaller_if_needed', $('#smaller').checked ? 'true' : 'false');
+  const doc = $('#document').value;
+  if (doc) form.append('uses', [...Object.keys(state.uses), doc].join(','));
+  form.append('sheet', $('#paper').value);
   const xhr = new XMLHttpRequest();
   xhr.open('POST', '/api/sessions');
   xhr.responseType = 'json';
@@ -161,7 +164,10 @@ function verdictRow(v) {
     return r === 'low-resolution' && v.enlarge ? `${words} (would enlarge ${v.enlarge.toFixed(1)}x)` : words;
   });
   const fixes = v.fixes.map((f) => state.words.fixes[f] ?? f);
-  let why = reasons.join(', ');
+  // A document's verdict says which rules the photo fails as it stands, with the figures.
+  const failed = (v.checks ?? []).filter((c) => !c.pass && !c.warning)
+    .map((c) => `${state.words.rules[c.rule] ?? c.rule} ${Number.isInteger(c.value) ? c.value : c.value.toFixed(3)} (allowed ${c.allowed})`);
+  let why = failed.length ? failed.join('; ') : reasons.join(', ');
   if (fixes.length && v.status === 'fixable') why += `${why ? ' — ' : ''}we ${fixes.join(', ')}`;
   const u = state.uses[v.use];
   return el('tr', {},
@@ -205,6 +211,30 @@ function unsuited(p) {
   return el('p', { class: 'unsuited' }, el('strong', { text: 'Not suitable for: ' }), why.join('; '));
 }
 
+// A document photo's rules as a checklist: each rule as the rendered file measures it, marked
+// passed, fixed by the render (it failed on the photo as it stood), or failing, with the figures.
+function checklist(p, o) {
+  if (!(o.checks ?? []).length) return null;
+  const before = p.verdicts.find((v) => v.use === o.use)?.checks ?? [];
+  const rows = o.checks.map((c) => {
+    const was = before.find((b) => b.rule === c.rule);
+    const mark = !c.pass ? (c.warning ? 'warning' : 'fails') : was && !was.pass ? 'fixed' : 'pass';
+    const label = { pass: 'pass', fixed: 'fix applied', fails: 'fails', warning: 'warning' }[mark];
+    const value = Number.isInteger(c.value) ? String(c.value) : c.value.toFixed(3);
+    return el('tr', { class: `check ${mark}` },
+      el('th', { scope: 'row', text: state.words.rules[c.rule] ?? c.rule }),
+      el('td', {}, el('span', { class: `badge ${mark === 'fails' ? 'unsuitable' : mark === 'pass' ? 'ready' : 'fixable'}`, text: label })),
+      el('td', { class: 'why', text: `${value}${was && !was.pass ? ` (was ${Number.isInteger(was.value) ? was.value : was.value.toFixed(3)})` : ''}; allowed ${c.allowed}` }));
+  });
+  const ok = o.compliant ? 'Every rule passes on the file' : 'The file fails a rule';
+  return el('details', { class: 'checklist', open: o.compliant ? false : true },
+    el('summary', { text: `${ok} (${o.checks.filter((c) => c.pass).length} of ${o.checks.length})` }),
+    el('div', { class: 'table-scroll' },
+      el('table', {},
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: 'Rule' }), el('th', { scope: 'col', text: 'Result' }), el('th', { scope: 'col', text: 'Measured' }))),
+        el('tbody', {}, rows))));
+}
+
 function photoCard(s, p, index) {
   const name = p.path;
   const counts = { ready: 0, fixable: 0, unsuitable: 0 };
@@ -221,7 +251,9 @@ function photoCard(s, p, index) {
       el('figcaption', {},
         el('strong', { text: o.use }),
         el('span', { text: `${o.width}×${o.height} · ${o.format.toUpperCase()} · ${kb(o.bytes)}` }),
-        el('a', { href: fileUrl(s, o.path, true), download: `${name}-${o.use}`, class: 'download', 'aria-label': `Download ${o.use} for ${name}` }, 'Download')))));
+        el('a', { href: fileUrl(s, o.path, true), download: `${name}-${o.use}`, class: 'download', 'aria-label': `Download ${o.use} for ${name}` }, 'Download'),
+        o.sheet ? el('a', { href: fileUrl(s, o.sheet, true), download: `${name}-${o.use}-sheet`, class: 'download sheet', 'aria-label': `Download the print sheet of ${o.use} for ${name}` }, 'Print sheet') : null,
+        checklist(p, o)))));
   return el('article', { class: 'photo panel', id: `photo-${index}`, 'aria-labelledby': `photo-${index}-title` },
     el('div', { class: 'photo-head' },
       figure,
@@ -250,6 +282,8 @@ function showResults(s) {
   $('#background').value = s.options.background ?? 'auto';
   $('#team').checked = !!s.options.team;
   $('#smaller').checked = !!s.options.smaller_if_needed;
+  $('#document').value = (s.options.uses ?? []).find((u) => state.documents.some((d) => d.name === u)) ?? '';
+  $('#paper').value = s.options.sheet ?? '4x6';
   const zip = $('#zip');
   const any = r.photos.some((p) => (p.outputs ?? []).length);
   zip.href = `/api/sessions/${s.id}/download.zip?v=${s.renders}`;
@@ -287,9 +321,15 @@ function wire() {
   // A photo dropped beside the zone must not make the browser navigate away to it.
   window.addEventListener('dragover', (e) => e.preventDefault());
   window.addEventListener('drop', (e) => e.preventDefault());
-  $('#apply').addEventListener('click', () => rerender({
-    background: $('#background').value, team: $('#team').checked, smaller_if_needed: $('#smaller').checked,
-  }));
+  $('#apply').addEventListener('click', () => {
+    // A document photo is made beside every other use, not instead of them.
+    const doc = $('#document').value;
+    const uses = doc ? [...Object.keys(state.uses), doc] : [];
+    rerender({
+      background: $('#background').value, team: $('#team').checked, smaller_if_needed: $('#smaller').checked,
+      uses, sheet: $('#paper').value,
+    });
+  });
   $('#restart').addEventListener('click', async () => {
     const s = state.session;
     stopPolling();
@@ -306,6 +346,11 @@ async function start() {
     const [words, uses, limits] = await Promise.all([api('GET', '/api/vocabulary'), api('GET', '/api/uses'), api('GET', '/api/limits')]);
     state.words = words;
     for (const u of uses.uses) state.uses[u.name] = u;
+    state.documents = uses.documents ?? [];
+    for (const d of state.documents) {
+      const print = d.document.print_mm ? `${d.document.print_mm[0]} × ${d.document.print_mm[1]} mm` : `${d.width} × ${d.height} px upload`;
+      $('#document').append(el('option', { value: d.name, text: `${d.name} (${print})` }));
+    }
     state.limits = limits;
     $('#limits').textContent = `JPEG, PNG, WebP, HEIC, AVIF or TIFF · up to ${limits.max_photos} photos, ${kb(limits.max_photo_bytes)} each`;
     const hours = Math.round(limits.keep_seconds / 3600);
