@@ -421,7 +421,7 @@ pub fn checks(scene: &Scene, i: usize, u: &Use) -> Vec<Check> {
         return Vec::new();
     };
     let (w, h) = (scene.width.max(1) as f32, scene.height.max(1) as f32);
-    let head = &m.head;
+    let head = &m.head.measured();
     let mut out = Vec::new();
 
     // Framing, in the frame as it stands.

@@ -297,6 +297,26 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 mod tests {
     use super::*;
 
+    /// A document's byte window is kept both ways: under the lower limit is an error that says
+    /// so (never padded), and the DPI is in the file.
+    #[test]
+    fn a_document_under_its_byte_window_is_an_error_not_padding() {
+        let flat = RgbImage::from_pixel(64, 64, image::Rgb([240, 240, 240]));
+        match encode_document(&flat, Format::Jpeg, 100_000, 1_000_000, 300) {
+            Err(ExportError::UnderLimit { bytes, limit: 100_000 }) => assert!(bytes < 100_000),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(encode_document(&flat, Format::Webp, 0, 1_000_000, 300), Err(ExportError::NoDpi { .. })));
+        // Raised quality reaches a lower limit the best web quality misses.
+        let noisy = RgbImage::from_fn(200, 200, |x, y| {
+            image::Rgb([(x * 7 % 256) as u8, (y * 13 % 256) as u8, ((x ^ y) % 256) as u8])
+        });
+        let at_92 = encode_document(&noisy, Format::Jpeg, 0, 10_000_000, 300).expect("encodes");
+        let floor = at_92.bytes.len() as u64 + 2_000;
+        let raised = encode_document(&noisy, Format::Jpeg, floor, 10_000_000, 300).expect("reaches the floor");
+        assert!(raised.bytes.len() as u64 >= floor && raised.quality > at_92.quality, "{:?}", raised.quality);
+    }
+
     /// Threads writing the same file at once: every write lands whole, the file always holds one
     /// of them, and no temporary is left behind.
     #[test]

@@ -677,13 +677,14 @@ fn document_verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
             // The background is always replaced with the office's colour: the canvas may be
             // extended where the photo has no room.
             b.fix(Fix::ReplaceBackground);
-            let e = judge_frame(scene, u, &m.head, true, &mut b);
+            let head = m.head.measured();
+            let e = judge_frame(scene, u, &head, true, &mut b);
             enlarge = Some(e);
             // The frame the studio will make must put the head in the office's bands: a photo
             // with no room below the chin for a tall format cannot be cropped to the rule.
             if let Some(rules) = &u.document {
-                let p = plan::plan(&m.head, u, scene.width, scene.height, Canvas::Extendable, None);
-                let seen = p.head_in_frame(&m.head);
+                let p = plan::plan(&head, u, scene.width, scene.height, Canvas::Extendable, None);
+                let seen = p.head_in_frame(&head);
                 let near = |v: f32, band: [f32; 2]| v >= band[0] - 0.005 && v <= band[1] + 0.005;
                 if !near(seen.chin - seen.crown, rules.head_height)
                     || !near(1.0 - p.eye_line, rules.eye_line_from_bottom)

@@ -31,9 +31,15 @@ pub const MIN_HEADROOM: f32 = 0.03;
 /// its planned height before the subject is moved off the planned eye line instead.
 const MIN_TIGHTEN: f32 = 0.7;
 
-/// The least eye-to-crown distance, in eye-to-chin distances, a head has: below it the matte
-/// has lost the top of the head.
-const MIN_CROWN_OVER_CHIN: f32 = 0.75;
+/// The least eye-to-crown distance, in eye-to-chin distances, framing takes from the matte:
+/// below it the matte may have lost the top of the hair (dark hair on a dark backdrop), and a
+/// frame planned on it would cut the head; the typical proportion is safer there. A document
+/// measures the head instead, and takes the matte down to `MIN_MEASURED_CROWN_OVER_CHIN`.
+const MIN_CROWN_OVER_CHIN: f32 = 1.0;
+/// The least eye-to-crown distance a head really has, in eye-to-chin distances: the eyes sit
+/// about halfway between crown and chin, and a bald head with a broad smile (whose jaw drops)
+/// reads 0.75.
+const MIN_MEASURED_CROWN_OVER_CHIN: f32 = 0.75;
 
 /// The head as the planner sees it, in photo pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -57,6 +63,9 @@ pub struct Head {
     pub cut_left: bool,
     pub cut_right: bool,
     pub cut_top: bool,
+    /// Eye line to the top of the hair as the matte reads it, when a head can be that shape
+    /// (`measured`).
+    pub measured_top: Option<f32>,
 }
 
 impl Head {
@@ -78,10 +87,8 @@ impl Head {
         }
         .max(lm.inter_eye() * 0.8)
         .max(1.0);
-        // Hair top: trust the matte within the range heads come in (0.75 to 1.9 eye-to-chin
-        // distances above the eyes: the eyes sit about halfway between crown and chin, a bald
-        // head with a broad smile, whose jaw drops, reads 0.75); outside it the matte has caught
-        // a hat, a wall or nothing.
+        // Hair top: trust the matte within the range heads come in (1.0 to 1.9 eye-to-chin
+        // distances above the eyes); outside it the matte has caught a hat, a wall or nothing.
         let typical = 1.3 * eye_to_chin;
         let (eye_to_top, top_from_matte) = match hair_top_y {
             Some(y) => {
@@ -94,6 +101,9 @@ impl Head {
             }
             None => (typical, false),
         };
+        let measured_top = hair_top_y
+            .map(|y| (eye_mid.y - y) / cos.max(0.5))
+            .filter(|&above| (MIN_MEASURED_CROWN_OVER_CHIN * eye_to_chin..=1.9 * eye_to_chin).contains(&above));
         Head {
             eye_mid,
             inter_eye: lm.inter_eye(),
@@ -105,6 +115,16 @@ impl Head {
             cut_left: false,
             cut_right: false,
             cut_top: false,
+            measured_top,
+        }
+    }
+
+    /// The head as a document measures it, chin to crown: the matte's crown wherever a head
+    /// can have it, even nearer the eyes than framing trusts (see `MIN_CROWN_OVER_CHIN`).
+    pub fn measured(&self) -> Head {
+        match self.measured_top {
+            Some(top) if !self.top_from_matte => Head { eye_to_top: top, top_from_matte: true, ..*self },
+            _ => *self,
         }
     }
 
@@ -182,6 +202,9 @@ pub struct CropPlan {
     /// The eye line the composition asked for, and where it landed (shares of the height).
     pub eye_line_target: f32,
     pub eye_line: f32,
+    /// The frame height the composition (or a team's common size) asked for, photo pixels:
+    /// above `height` when the photo's edges made the frame tighter.
+    pub asked_height: f32,
 }
 
 impl CropPlan {
@@ -290,6 +313,7 @@ pub fn plan(
     if u.kind == UseKind::Portrait && inter_eye_share.is_none() {
         height = avoid_joints(head, &comp, height);
     }
+    let asked_height = height;
 
     // Everything below is linear in the frame height: centre = eye + height * v.
     let (sin, cos) = angle_deg.to_radians().sin_cos();
@@ -379,6 +403,7 @@ pub fn plan(
         fit,
         eye_line_target: comp.eye_line,
         eye_line: 0.0,
+        asked_height,
     };
     plan.eye_line = plan.to_output(e).y / plan.out_h as f32;
     if plan.fit == Fit::AsPlanned && canvas == Canvas::Extendable {
@@ -507,6 +532,7 @@ mod tests {
             cut_left: false,
             cut_right: false,
             cut_top: false,
+            measured_top: None,
         }
     }
 
@@ -673,10 +699,14 @@ mod tests {
         };
         let h = Head::new(&f, Some(40.0));
         assert!((h.eye_to_chin - 100.0).abs() < 0.5, "{h:?}");
-        // 60 px from the eyes to the top is less than any head has: the matte is not trusted.
-        assert!(!h.top_from_matte && (h.eye_to_top - 75.0).abs() < 0.5, "{h:?}");
-        // 80 px is a bald head with a broad smile: trusted.
+        // 60 px from the eyes to the top is less than any head has: the matte is not trusted,
+        // for framing or for measuring.
+        assert!(!h.top_from_matte && (h.eye_to_top - 100.0).abs() < 0.5, "{h:?}");
+        assert_eq!(h.measured(), h);
+        // 80 px may be a bald head with a broad smile: framing keeps the typical room, a
+        // document measures what the matte says.
         let bald = Head::new(&f, Some(20.0));
-        assert!(bald.top_from_matte && (bald.eye_to_top - 80.0).abs() < 0.5, "{bald:?}");
+        assert!(!bald.top_from_matte && (bald.eye_to_top - 100.0).abs() < 0.5, "{bald:?}");
+        assert!((bald.measured().eye_to_top - 80.0).abs() < 0.5, "{:?}", bald.measured());
     }
 }

@@ -179,6 +179,12 @@ pub struct OutputReport {
     /// every team member to be on the page (`--team-include-all`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub included_despite: Vec<crate::judge::Reason>,
+    /// Team runs: this member's head size over the team's (their inter-eye distance as a share
+    /// of the frame, over the team's common share), when it differs by more than 2 %: a photo
+    /// with too little room around the head is framed tighter than the rest (above 1), rather
+    /// than cut.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_size: Option<f32>,
     /// A document photo: its rules checked again on the written file (decoded and analysed as
     /// any photo is), with the file's pixel size, DPI and bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

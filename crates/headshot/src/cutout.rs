@@ -67,6 +67,7 @@ pub fn cut_out(a: &Analysis, analyzer: &Analyzer, subject: Option<usize>) -> Res
         fit: Fit::AsPlanned,
         eye_line_target: 0.0,
         eye_line: 0.0,
+        asked_height: h as f32,
     };
     let src = render::Source {
         pixels: &a.photo.pixels,

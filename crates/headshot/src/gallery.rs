@@ -163,10 +163,25 @@ fn card(h: &mut String, p: &Report) {
     if !p.outputs.is_empty() {
         h.push_str("<div class=\"outputs\">");
         for o in &p.outputs {
+            // A document photo: how many of its rules the written file passes, which fail, and
+            // its print sheet.
+            let mut extra = String::new();
+            if let Some(ok) = o.compliant {
+                let passed = o.checks.iter().filter(|c| c.pass || c.warning).count();
+                let _ = write!(extra, "<br>{passed} of {} rules pass", o.checks.len());
+                if !ok {
+                    let failed: Vec<String> =
+                        o.checks.iter().filter(|c| !c.pass && !c.warning).map(|c| c.words()).collect();
+                    let _ = write!(extra, "<br><span class=\"unsuitable\">fails: {}</span>", esc(&failed.join("; ")));
+                }
+            }
+            if let Some(sheet) = &o.sheet {
+                let _ = write!(extra, "<br><a href=\"{}\">print sheet</a>", url(sheet));
+            }
             let _ = write!(
                 h,
                 "<figure><a href=\"{src}\"><img src=\"{src}\" class=\"{cls}\" alt=\"{alt}\" loading=\"lazy\"></a>\
-                 <figcaption><b>{u}</b><br>{w} x {hh}, {kb} KB</figcaption></figure>",
+                 <figcaption><b>{u}</b><br>{w} x {hh}, {kb} KB{extra}</figcaption></figure>",
                 src = url(&o.path),
                 cls = if o.circle { "circle" } else { "" },
                 alt = esc(&format!("{} output of {name}", o.use_name)),

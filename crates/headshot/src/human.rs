@@ -155,6 +155,13 @@ pub fn print_studio(out: &mut impl Write, s: &SessionReport, dir: &std::path::Pa
         for e in &r.output_errors {
             writeln!(out, "  not made: {e}")?;
         }
+        for o in r.outputs.iter() {
+            if let Some(t) = o.team_size {
+                let how = if t > 1.0 { "larger" } else { "smaller" };
+                let why = if t > 1.0 { ": the photo has too little room around the head" } else { "" };
+                writeln!(out, "  {}: head {:.0} % {how} than the team's{why}", o.use_name, (t - 1.0).abs() * 100.0)?;
+            }
+        }
         for o in r.outputs.iter().filter(|o| o.compliant == Some(false)) {
             let failed: Vec<String> = o.checks.iter().filter(|c| !c.pass && !c.warning).map(|c| c.words()).collect();
             writeln!(out, "  {}: made, but the file fails: {}", o.use_name, failed.join("; "))?;

@@ -509,7 +509,7 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             let even = v.fixes.contains(&Fix::EvenOutLighting);
             let corrections = Corrections { exposure: even, fill_light: even, white_balance: even };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
-            let plan = plan::plan(&head, u, pw, ph, canvas, share);
+            let plan = plan::plan(&head_for(&head, u), u, pw, ph, canvas, share);
             Job { u, background, corrections, plan, planning: started.elapsed(), reduced_from: None }
         })
         .collect();
@@ -620,6 +620,7 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
                     height: p.out_h,
                     enlarge: (p.scale() * 100.0).round() / 100.0,
                     reduced_from: j.reduced_from,
+                    team_size: team_size(opts, u, p),
                     included_despite: despite.get(&u.name).cloned().unwrap_or_default(),
                     bytes: encoded.bytes.len() as u64,
                     format,
@@ -664,6 +665,7 @@ fn check_frames(jobs: &mut Vec<Job>, head: &Head, smaller: bool, verdicts: &mut 
         }
     };
     jobs.retain_mut(|j| {
+        let head = &head_for(head, j.u);
         let seen = j.plan.head_in_frame(head);
         if !seen.whole(head, j.u) {
             demote(&j.u.name, Reason::HeadCutOff);
@@ -736,6 +738,21 @@ fn document_outputs(
 fn trim_mm(v: f32) -> String {
     let s = format!("{v:.1}");
     s.strip_suffix(".0").unwrap_or(&s).to_string()
+}
+
+/// The head a use is framed by: a document measures it chin to crown (`Head::measured`), every
+/// other use keeps the planner's cautious crown.
+fn head_for(head: &Head, u: &Use) -> Head {
+    if u.document.is_some() { head.measured() } else { *head }
+}
+
+/// A team member's head size over the team's, when it is off by more than 2 % (see
+/// `OutputReport::team_size`): the frame the team's size asked for over the one the photo's
+/// edges allowed.
+fn team_size(opts: &StudioOptions, u: &Use, p: &CropPlan) -> Option<f32> {
+    opts.team.as_ref()?.inter_eye_share.get(&u.name)?;
+    let ratio = p.asked_height / p.height.max(1e-3);
+    ((ratio - 1.0).abs() > 0.02).then(|| (ratio * 100.0).round() / 100.0)
 }
 
 /// Enlargements within this share of a use's limit pass: the verdict rounds to hundredths.
@@ -1086,6 +1103,7 @@ mod tests {
             fit: Fit::AsPlanned,
             eye_line_target: 0.43,
             eye_line: 0.43,
+            asked_height: crop_w * h as f32 / w as f32,
         };
         Job { u, background, corrections: Corrections::default(), plan, planning: Duration::ZERO, reduced_from: None }
     }

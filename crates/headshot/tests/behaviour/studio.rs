@@ -438,6 +438,13 @@ fn a_tightly_cropped_member_does_not_push_the_team_out_of_the_frame() {
             verdict.reasons
         );
     }
+    // The photo cropped close around the head cannot give the team's size: it is framed
+    // tighter, and its output's report says by how much; the others are at the team's size.
+    let tight = team.session.photos.iter().find(|p| p.path.ends_with("paul_rudd.jpg")).expect("in the run");
+    let o = tight.outputs.iter().find(|o| o.use_name == "linkedin").expect("made");
+    assert!(o.team_size.is_some_and(|t| t > 1.02), "{o:?}");
+    let roomy = team.session.photos.iter().find(|p| p.path.ends_with("img33.jpg")).expect("in the run");
+    assert!(roomy.outputs.iter().all(|o| o.team_size.is_none()), "{:?}", roomy.outputs);
 }
 
 /// Nobody silently dropped from a team: a member looking away has no LinkedIn output in a
