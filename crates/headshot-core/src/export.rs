@@ -57,29 +57,8 @@ pub fn encode(img: &RgbImage, format: Format, max_bytes: u64) -> Result<Encoded,
     match format {
         Format::Jpeg => {
             let try_q = |q: u8| encode_jpeg(img, q, &icc, None);
-            let best = try_q(MAX_JPEG_QUALITY)?;
-            if best.len() as u64 <= max_bytes {
-                return Ok(Encoded { bytes: best, format, quality: Some(MAX_JPEG_QUALITY) });
-            }
-            let (mut lo, mut hi) = (MIN_JPEG_QUALITY, MAX_JPEG_QUALITY - 1);
-            let mut found: Option<(u8, Vec<u8>)> = None;
-            while lo <= hi {
-                let q = lo + (hi - lo) / 2;
-                let bytes = try_q(q)?;
-                if bytes.len() as u64 <= max_bytes {
-                    found = Some((q, bytes));
-                    lo = q + 1;
-                } else {
-                    if q == 0 {
-                        break;
-                    }
-                    hi = q - 1;
-                }
-            }
-            match found {
-                Some((q, bytes)) => Ok(Encoded { bytes, format, quality: Some(q) }),
-                None => Err(ExportError::OverLimit { bytes: try_q(MIN_JPEG_QUALITY)?.len(), limit: max_bytes }),
-            }
+            let (q, bytes) = best_jpeg_under(&try_q, max_bytes)?;
+            Ok(Encoded { bytes, format, quality: Some(q) })
         }
         Format::Png | Format::Webp => {
             let (w, h) = img.dimensions();
@@ -114,6 +93,35 @@ fn lossless_within(
     Ok(Encoded { bytes, format, quality: None })
 }
 
+/// The highest JPEG quality from `MIN_JPEG_QUALITY` to `MAX_JPEG_QUALITY` whose file (made by
+/// `try_q`) fits in `max_bytes`, and that file: the best quality first (most outputs fit), then
+/// a bisection (file size grows with quality).
+fn best_jpeg_under(
+    try_q: &dyn Fn(u8) -> Result<Vec<u8>, ExportError>,
+    max_bytes: u64,
+) -> Result<(u8, Vec<u8>), ExportError> {
+    let best = try_q(MAX_JPEG_QUALITY)?;
+    if best.len() as u64 <= max_bytes {
+        return Ok((MAX_JPEG_QUALITY, best));
+    }
+    let (mut lo, mut hi) = (MIN_JPEG_QUALITY, MAX_JPEG_QUALITY - 1);
+    let mut found = None;
+    while lo <= hi {
+        let q = lo + (hi - lo) / 2;
+        let bytes = try_q(q)?;
+        if bytes.len() as u64 <= max_bytes {
+            found = Some((q, bytes));
+            lo = q + 1;
+        } else {
+            hi = q - 1;
+        }
+    }
+    match found {
+        Some(f) => Ok(f),
+        None => Err(ExportError::OverLimit { bytes: try_q(MIN_JPEG_QUALITY)?.len(), limit: max_bytes }),
+    }
+}
+
 /// Encodes a document photo: `format` (JPEG or PNG) with `dpi` written into the file (JFIF
 /// density, PNG pHYs), its size within `min_bytes..=max_bytes`. A JPEG takes the best quality
 /// under the upper limit; one that stays under the lower limit even at the best quality is an
@@ -130,21 +138,7 @@ pub fn encode_document(
         Format::Jpeg => {
             let try_q = |q: u8| encode_jpeg(img, q, &icc, Some(dpi));
             // The best quality worth having that fits under the upper limit...
-            let mut best = None;
-            let (mut lo, mut hi) = (MIN_JPEG_QUALITY, MAX_JPEG_QUALITY);
-            while lo <= hi {
-                let q = lo + (hi - lo) / 2;
-                let bytes = try_q(q)?;
-                if bytes.len() as u64 <= max_bytes {
-                    best = Some((q, bytes));
-                    lo = q + 1;
-                } else {
-                    hi = q - 1;
-                }
-            }
-            let Some((mut q, mut bytes)) = best else {
-                return Err(ExportError::OverLimit { bytes: try_q(MIN_JPEG_QUALITY)?.len(), limit: max_bytes });
-            };
+            let (mut q, mut bytes) = best_jpeg_under(&try_q, max_bytes)?;
             // ...raised, when the file is under the lower limit, to the least quality that
             // reaches it (a plain backdrop compresses well: a small file is not a bad one, but
             // an upload under the window is refused).
