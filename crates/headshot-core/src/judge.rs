@@ -524,6 +524,34 @@ impl Builder {
         }
     }
 
+    /// The verdict about face `i` for `u`, with this status: its pick score, whom it is about,
+    /// the enlargement rounded as reported.
+    #[allow(clippy::too_many_arguments)]
+    fn into_verdict(
+        self,
+        scene: &Scene,
+        u: &Use,
+        i: usize,
+        framing: Framing,
+        status: Status,
+        thumbnail_legibility: Option<f32>,
+        enlarge: Option<f32>,
+        checks: Vec<crate::document::Check>,
+    ) -> Verdict {
+        Verdict {
+            use_name: u.name.clone(),
+            kind: u.kind,
+            status,
+            score: pick_score(scene, i, framing, u, status, self.reasons.len()),
+            reasons: self.reasons,
+            fixes: self.fixes,
+            thumbnail_legibility,
+            subject: (scene.people >= 2 || i > 0).then_some(i + 1),
+            enlarge: enlarge.map(|e| (e * 100.0).round() / 100.0),
+            checks,
+        }
+    }
+
     fn fix(&mut self, f: Fix) {
         if !self.fixes.contains(&f) {
             self.fixes.push(f);
@@ -647,19 +675,7 @@ pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
         }
     }
     let status = b.status.unwrap_or(Status::Ready);
-    let score = pick_score(scene, i, framing, u, status, b.reasons.len());
-    Verdict {
-        use_name: u.name.clone(),
-        kind: u.kind,
-        status,
-        reasons: b.reasons,
-        fixes: b.fixes,
-        score,
-        thumbnail_legibility: legibility,
-        subject: (scene.people >= 2 || i > 0).then_some(i + 1),
-        enlarge: enlarge.map(|e| (e * 100.0).round() / 100.0),
-        checks: Vec::new(),
-    }
+    b.into_verdict(scene, u, i, framing, status, legibility, enlarge, Vec::new())
 }
 
 /// A document use's verdict: its checklist (`document::checks`) decides, plus what every use
@@ -706,19 +722,7 @@ fn document_verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
         b.fixes.retain(|f| *f != Fix::ReplaceBackground);
     }
     let framing = scene.subjects.get(i).map_or(Framing::NoPerson, |m| classify_subject(&m.framing));
-    let score = pick_score(scene, i, framing, u, status, b.reasons.len());
-    Verdict {
-        use_name: u.name.clone(),
-        kind: u.kind,
-        status,
-        reasons: b.reasons,
-        fixes: b.fixes,
-        score,
-        thumbnail_legibility: None,
-        subject: (scene.people >= 2 || i > 0).then_some(i + 1),
-        enlarge: enlarge.map(|e| (e * 100.0).round() / 100.0),
-        checks,
-    }
+    b.into_verdict(scene, u, i, framing, status, None, enlarge, checks)
 }
 
 /// Plans the use's frame the way the studio will and judges what it shows: a head cut by the
