@@ -601,12 +601,14 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             // A document photo is checked again as the office will read it: the file itself,
             // decoded and analysed like any photo; and laid out on its print sheet.
             let checking = Instant::now();
-            let (checks, sheet) = match &u.document {
-                Some(_) => document_outputs(u, &encoded.bytes, &rel, analyzer, opts, dir, folder)?,
-                None => (Vec::new(), None),
+            let (checks, sheet, check) = match &u.document {
+                Some(_) => {
+                    let (checks, sheet) = document_outputs(u, &encoded.bytes, &rel, analyzer, opts, dir, folder)?;
+                    (checks, sheet, checking.elapsed())
+                }
+                None => (Vec::new(), None, Duration::ZERO),
             };
-            let timings =
-                OutputTimings { plan: j.planning, render: render_time, encode: encode_time, check: checking.elapsed() };
+            let timings = OutputTimings { plan: j.planning, render: render_time, encode: encode_time, check };
             // The contact sheet shows a cut-out on the sheet's own paper colour.
             let thumb = (u.width == u.height).then(|| {
                 let shown = if background.transparent() { on_paper(rendered) } else { rendered.image.clone() };
