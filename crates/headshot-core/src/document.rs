@@ -245,8 +245,6 @@ pub fn measure_backdrop(img: &RgbImage, matte: &PersonMatte, face: &Face) -> Bac
     let reach = (0.5 * b.w).max(2.0);
     let (mut sum, mut sq, mut n) = ([0f64; 3], 0f64, 0u64);
     let (mut near, mut near_n, mut far, mut far_n) = (0f64, 0u64, 0f64, 0u64);
-    let lum =
-        |p: &image::Rgb<u8>| (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0;
     let step = ((w * h) / 250_000).max(1);
     for y in (0..h).step_by(step as usize) {
         // Where the person is on this row: the span of matte pixels.
@@ -258,7 +256,7 @@ pub fn measure_backdrop(img: &RgbImage, matte: &PersonMatte, face: &Face) -> Bac
                 continue;
             }
             let p = img.get_pixel(x, y);
-            let l = lum(p);
+            let l = crate::measure::luma(p);
             for (c, s) in sum.iter_mut().enumerate() {
                 *s += f64::from(p[c]);
             }
@@ -287,7 +285,8 @@ pub fn measure_backdrop(img: &RgbImage, matte: &PersonMatte, face: &Face) -> Bac
     }
     let nf = n as f64;
     let colour = [(sum[0] / nf) as f32, (sum[1] / nf) as f32, (sum[2] / nf) as f32];
-    let mean = colour[0] * 0.299 / 255.0 + colour[1] * 0.587 / 255.0 + colour[2] * 0.114 / 255.0;
+    // The mean colour's luma, unrounded (the mean of the pixels' lumas).
+    let mean = (0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2]) / 255.0;
     let spread = ((sq / nf) as f32 - mean * mean).max(0.0).sqrt();
     let shadow_ratio = if near_n < 20 || far_n < 20 {
         1.0
@@ -592,9 +591,12 @@ pub fn file_checks(u: &Use, width: u32, height: u32, dpi: Option<u32>, bytes: u6
         && height == u.height
         && rules.min_pixels.is_none_or(|[mw, mh]| width >= mw && height >= mh)
         && rules.max_pixels.is_none_or(|[mw, mh]| width <= mw && height <= mh);
-    let mut size = Check::new(Rule::PixelSize, width as f32, format!("{} x {} px", u.width, u.height), size_ok);
-    size.allowed = format!("{} x {} px (the file is {width} x {height})", u.width, u.height);
-    out.push(size);
+    out.push(Check::new(
+        Rule::PixelSize,
+        width as f32,
+        format!("{} x {} px (the file is {width} x {height})", u.width, u.height),
+        size_ok,
+    ));
     let d = dpi.unwrap_or(0);
     out.push(Check::new(Rule::Dpi, d as f32, format!("{} dpi", rules.dpi), d == rules.dpi));
     let lo = rules.min_bytes;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::background::BackgroundMeasures;
 use crate::face::{Face, FaceDetails};
 use crate::measure::{FramingMeasures, LightingMeasures};
-use crate::plan::{self, Canvas, Head};
+use crate::plan::{self, Canvas, CropPlan, Head, HeadInFrame};
 use crate::uses::{Catalogue, Use, UseKind};
 
 /// What kind of picture a photo is.
@@ -670,7 +670,7 @@ pub fn verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
             }
             if let Some(m) = &measures {
                 let matte_ok = fm.person_coverage > 0.02 && fm.hair_above_box > 0.0;
-                enlarge = Some(judge_frame(scene, u, &m.head, matte_ok, &mut b));
+                enlarge = Some(judge_frame(scene, u, &m.head, matte_ok, &mut b).1.enlarge);
             }
         }
     }
@@ -693,14 +693,12 @@ fn document_verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
             // The background is always replaced with the office's colour: the canvas may be
             // extended where the photo has no room.
             b.fix(Fix::ReplaceBackground);
-            let head = m.head.measured();
-            let e = judge_frame(scene, u, &head, true, &mut b);
-            enlarge = Some(e);
+            // The background is replaced, so this is the extended-canvas frame the studio makes.
+            let (p, seen) = judge_frame(scene, u, &m.head.measured(), true, &mut b);
+            enlarge = Some(seen.enlarge);
             // The frame the studio will make must put the head in the office's bands: a photo
             // with no room below the chin for a tall format cannot be cropped to the rule.
             if let Some(rules) = &u.document {
-                let p = plan::plan(&head, u, scene.width, scene.height, Canvas::Extendable, None);
-                let seen = p.head_in_frame(&head);
                 let near = |v: f32, band: [f32; 2]| v >= band[0] - 0.005 && v <= band[1] + 0.005;
                 if !near(seen.chin - seen.crown, rules.head_height)
                     || !near(1.0 - p.eye_line, rules.eye_line_from_bottom)
@@ -729,16 +727,18 @@ fn document_verdict(scene: &Scene, u: &Use, i: usize) -> Verdict {
 /// frame, or pixels enlarged past the use's limit. A frame the photo has no room for, when a
 /// new backdrop would give it room (the person's outline known, and not cut by the photo's
 /// sides), asks for the background to be replaced. Returns the enlargement at the face.
-fn judge_frame(scene: &Scene, u: &Use, head: &Head, matte_ok: bool, b: &mut Builder) -> f32 {
+fn judge_frame(scene: &Scene, u: &Use, head: &Head, matte_ok: bool, b: &mut Builder) -> (CropPlan, HeadInFrame) {
     let replaced = b.fixes.contains(&Fix::ReplaceBackground);
     let canvas = if replaced { Canvas::Extendable } else { Canvas::PhotoOnly };
     let (w, h) = (scene.width, scene.height);
-    let mut seen = plan::plan(head, u, w, h, canvas, None).head_in_frame(head);
+    let mut frame = plan::plan(head, u, w, h, canvas, None);
+    let mut seen = frame.head_in_frame(head);
     if !seen.whole(head, u) && !replaced && matte_ok {
-        let extended = plan::plan(head, u, w, h, Canvas::Extendable, None).head_in_frame(head);
-        if extended.whole(head, u) {
+        let extended = plan::plan(head, u, w, h, Canvas::Extendable, None);
+        let extended_seen = extended.head_in_frame(head);
+        if extended_seen.whole(head, u) {
             b.flag(Status::Fixable, Reason::FramingTooTight, Some(Fix::ReplaceBackground));
-            seen = extended;
+            (frame, seen) = (extended, extended_seen);
         }
     }
     if !seen.whole(head, u) {
@@ -747,7 +747,7 @@ fn judge_frame(scene: &Scene, u: &Use, head: &Head, matte_ok: bool, b: &mut Buil
     if seen.enlarge > u.max_enlarge() {
         b.flag(Status::Unsuitable, Reason::LowResolution, None);
     }
-    seen.enlarge
+    (frame, seen)
 }
 
 /// The verdict about face `i` for `u` when the person accepts an output smaller than the use's

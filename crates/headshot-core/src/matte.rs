@@ -188,8 +188,7 @@ pub fn guided_filter(guide: &RgbImage, matte: &PersonMatte, radius: u32, eps: f3
         return matte.clone();
     }
     let r = radius as usize;
-    let luma =
-        |p: &image::Rgb<u8>| (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0;
+    let luma = crate::measure::luma;
     // The four local means the filter needs, in one pass over interleaved planes: I, p, I*I, I*p.
     let first: Vec<[f32; 4]> = guide
         .pixels()

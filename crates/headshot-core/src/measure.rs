@@ -85,6 +85,11 @@ pub fn framing(width: u32, height: u32, primary: &Face, matte: &PersonMatte) -> 
     }
 }
 
+/// Rec. 601 luma of an sRGB pixel, 0..1.
+pub fn luma(p: &image::Rgb<u8>) -> f32 {
+    (0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])) / 255.0
+}
+
 /// Light on the primary face.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, serde::Deserialize)]
 pub struct LightingMeasures {

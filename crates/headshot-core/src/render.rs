@@ -109,10 +109,8 @@ fn parse_colour(s: &str) -> Result<[u8; 3], String> {
     if let Some(c) = named {
         return Ok(c);
     }
-    let hex = s.strip_prefix('#').unwrap_or(s);
-    if hex.len() == 6 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|e| e.to_string());
-        return Ok([byte(0)?, byte(2)?, byte(4)?]);
+    if let Some(c) = crate::uses::hex_digits(s.strip_prefix('#').unwrap_or(s)) {
+        return Ok(c);
     }
     Err(format!(
         "unknown background {s:?}: use keep, blur, studio, studio:COLOUR, #rrggbb, or a colour name \

@@ -138,7 +138,11 @@ impl DocumentRules {
 
 /// `#rrggbb` as RGB.
 pub fn hex_colour(s: &str) -> Option<[u8; 3]> {
-    let hex = s.trim().strip_prefix('#')?;
+    hex_digits(s.trim().strip_prefix('#')?)
+}
+
+/// Six hex digits (`rrggbb`, no `#`) as RGB; also read by `render`'s colour names.
+pub fn hex_digits(hex: &str) -> Option<[u8; 3]> {
     if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
