@@ -292,6 +292,23 @@ impl Photo {
             _ => layout_name(decoder.original_color_type()),
         };
 
+        // A print shop's CMYK file carries the profile of the press it was separated for; its
+        // colours are only right read through that profile. The decoder's own conversion is a
+        // profile-less formula, kept for files without one (or with a profile we cannot use).
+        let press = match (&icc, layout.as_str()) {
+            (Some(profile), "cmyk") => cmyk_profile(profile),
+            _ => None,
+        };
+        if let Some(press) = press {
+            drop(decoder);
+            let mut img = DynamicImage::ImageRgb8(decode_cmyk_through(path, bytes, press.as_ref())?);
+            img.apply_orientation(orientation);
+            let source = Source { format: format.into(), layout, first_frame_only };
+            let mut photo = Photo::finish(path, img, orientation, None, source, limits);
+            photo.icc_converted = true;
+            return Ok(photo);
+        }
+
         let mut img = DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?;
         img.apply_orientation(orientation);
         let source = Source { format: format.into(), layout, first_frame_only };
@@ -479,7 +496,7 @@ fn split_alpha(img: DynamicImage) -> (RgbImage, Option<GrayImage>) {
 
 /// Converts pixels from an embedded ICC profile to sRGB in place. Returns whether a conversion
 /// happened: profiles that cannot be parsed, or that describe something other than RGB pixels
-/// (a CMYK JPEG is already turned into RGB by the decoder), leave the pixels as they are.
+/// (a CMYK profile is read by `decode_cmyk_through`, before this), leave the pixels as they are.
 fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> bool {
     let Ok(src) = moxcms::ColorProfile::new_from_slice(icc) else {
         return false;
@@ -499,6 +516,79 @@ fn to_srgb(rgb: &mut RgbImage, icc: &[u8]) -> bool {
     }
     rgb.copy_from_slice(&out);
     true
+}
+
+/// A CMYK JPEG's embedded profile, when it describes CMYK and converts to sRGB.
+fn cmyk_profile(icc: &[u8]) -> Option<std::sync::Arc<moxcms::Transform8BitExecutor>> {
+    let src = moxcms::ColorProfile::new_from_slice(icc).ok()?;
+    if src.color_space != moxcms::DataColorSpace::Cmyk {
+        return None;
+    }
+    // Relative colorimetric: the press's colours as measured, its paper white shown as white.
+    // The perceptual reading of a version 2 profile is each colour engine's own (LittleCMS
+    // rescales the black point, moxcms does not: 10 levels apart on a press file); the
+    // colorimetric one is what they agree on. moxcms takes 8-bit CMYK in its four-channel layout.
+    let options = moxcms::TransformOptions {
+        rendering_intent: moxcms::RenderingIntent::RelativeColorimetric,
+        ..moxcms::TransformOptions::default()
+    };
+    src.create_transform_8bit(moxcms::Layout::Rgba, &moxcms::ColorProfile::new_srgb(), moxcms::Layout::Rgb, options)
+        .ok()
+}
+
+/// Decodes a CMYK or YCCK JPEG to its ink values and converts them to sRGB through the file's
+/// own profile.
+///
+/// Files with 4 components store ink inverted, as Adobe's applications write them (0 = full
+/// ink): the convention every reader follows, Photoshop's, libjpeg's users' and the image
+/// crate's. A YCCK file holds the inks' C, M and Y as a YCbCr triple and K inverted.
+fn decode_cmyk_through(
+    path: &Path,
+    bytes: &[u8],
+    press: &moxcms::Transform8BitExecutor,
+) -> Result<RgbImage, PhotoError> {
+    use zune_jpeg::zune_core::bytestream::ZCursor;
+    use zune_jpeg::zune_core::colorspace::ColorSpace;
+    use zune_jpeg::zune_core::options::DecoderOptions;
+
+    let failed = |e: String| PhotoError::new(path, PhotoErrorKind::Decode, e);
+    let mut decoder = zune_jpeg::JpegDecoder::new(ZCursor::new(bytes));
+    decoder.decode_headers().map_err(|e| failed(e.to_string()))?;
+    let input = decoder.input_colorspace().ok_or_else(|| failed("no colour space in the header".into()))?;
+    let info = decoder.info().ok_or_else(|| failed("no size in the header".into()))?;
+    let (w, h) = (usize::from(info.width), usize::from(info.height));
+    // Ask for the stored components as they are (no conversion by the decoder).
+    let stored = match input {
+        ColorSpace::CMYK | ColorSpace::YCCK => input,
+        other => return Err(failed(format!("4 components, but {other:?} colour"))),
+    };
+    decoder.set_options(DecoderOptions::default().jpeg_set_out_colorspace(stored));
+    let mut raw = decoder.decode().map_err(|e| failed(e.to_string()))?;
+    if raw.len() != w * h * 4 {
+        return Err(failed(format!("{} bytes of CMYK for {w}x{h}", raw.len())));
+    }
+    for px in raw.chunks_exact_mut(4) {
+        let ink = if stored == ColorSpace::YCCK {
+            let [c, m, y] = ycc_to_rgb(px[0], px[1], px[2]);
+            [c, m, y, 255 - px[3]]
+        } else {
+            [255 - px[0], 255 - px[1], 255 - px[2], 255 - px[3]]
+        };
+        px.copy_from_slice(&ink);
+    }
+    let mut rgb = vec![0u8; w * h * 3];
+    press.transform(&raw, &mut rgb).map_err(|e| failed(format!("CMYK profile: {e:?}")))?;
+    // Sizes come from a header already checked against the pixel limit.
+    RgbImage::from_raw(w as u32, h as u32, rgb).ok_or_else(|| failed("CMYK buffer size".into()))
+}
+
+/// JFIF's full-range YCbCr to RGB, rounded.
+fn ycc_to_rgb(y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    let (y, cb, cr) = (f32::from(y), f32::from(cb) - 128.0, f32::from(cr) - 128.0);
+    let r = y + 1.402 * cr;
+    let g = y - 0.344_136 * cb - 0.714_136 * cr;
+    let b = y + 1.772 * cb;
+    [r, g, b].map(|v| v.round().clamp(0.0, 255.0) as u8)
 }
 
 /// The reduced copy used for analysis, and the full-per-analysis pixel scale.

@@ -146,3 +146,93 @@ fn a_phone_photo_in_heic_is_judged_like_its_jpeg() {
     let (a, b) = (&heic.report.faces[0].bbox, &png.report.faces[0].bbox);
     assert!((a.x - b.x).abs() < 3.0 && (a.y - b.y).abs() < 3.0 && (a.w - b.w).abs() < 3.0, "{a:?} vs {b:?}");
 }
+
+/// The press profile the CMYK fixtures were separated with: Ghostscript's default CMYK profile
+/// from Debian's `libgs-common` (AGPL, so it is read from the system, not kept in the repo).
+const PRESS_PROFILE: &str = "/usr/share/color/icc/ghostscript/default_cmyk.icc";
+/// Its length and CRC-32: the references were made with exactly this file.
+const PRESS_PROFILE_ID: (usize, u32) = (187_484, 0xeb53_e296);
+
+/// The press profile, or `None` (with a note) where it is not installed and CI has not said it
+/// must be.
+fn press_profile() -> Option<Vec<u8>> {
+    match std::fs::read(PRESS_PROFILE) {
+        Ok(bytes) => {
+            let id = (bytes.len(), crc32fast::hash(&bytes));
+            assert_eq!(id, PRESS_PROFILE_ID, "{PRESS_PROFILE} is not the profile the fixtures were made with");
+            Some(bytes)
+        }
+        Err(e) if std::env::var_os("HEADSHOT_REQUIRE_PRESS_PROFILE").is_none() => {
+            eprintln!("skipped: {PRESS_PROFILE}: {e} (Debian: libgs-common)");
+            None
+        }
+        Err(e) => panic!("{PRESS_PROFILE}: {e}"),
+    }
+}
+
+/// A JPEG with an ICC profile inserted after its start marker, in APP2 chunks as the ICC
+/// specification lays them out (at most 65519 bytes of profile per segment).
+fn with_profile(jpeg: &[u8], profile: &[u8]) -> Vec<u8> {
+    const CHUNK: usize = 65_519;
+    let chunks: Vec<&[u8]> = profile.chunks(CHUNK).collect();
+    let mut out = jpeg[..2].to_vec();
+    for (i, chunk) in chunks.iter().enumerate() {
+        let length = 2 + 12 + 2 + chunk.len();
+        out.extend_from_slice(&[0xFF, 0xE2]);
+        out.extend_from_slice(&u16::try_from(length).expect("chunk fits a segment").to_be_bytes());
+        out.extend_from_slice(b"ICC_PROFILE\0");
+        out.extend_from_slice(&[i as u8 + 1, chunks.len() as u8]);
+        out.extend_from_slice(chunk);
+    }
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn decode_bytes(name: &str, bytes: &[u8]) -> Photo {
+    Photo::decode(Path::new(name), bytes, &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A print shop's file reads through its own press profile: compared with LittleCMS's reading
+/// of the same file through the same profile (Pillow's ImageCms, in make_formats.py), not with
+/// the plain formula, which is 27 levels off on this file.
+#[test]
+fn a_cmyk_jpeg_is_read_through_its_embedded_press_profile() {
+    let Some(profile) = press_profile() else { return };
+    let reference = open("cmyk-press-reference.png");
+    let separated = std::fs::read(fixture("cmyk-press.jpg")).expect("fixture");
+
+    let plain = decode_bytes("cmyk-press.jpg", &separated);
+    let d_plain = difference(&plain, &reference, false);
+    assert!(!plain.icc_converted);
+
+    let tagged = decode_bytes("cmyk-press+profile.jpg", &with_profile(&separated, &profile));
+    let d = difference(&tagged, &reference, false);
+    eprintln!("CMYK through its profile: {d:.2} from LittleCMS (the plain formula: {d_plain:.2})");
+    assert!(tagged.icc_converted, "the profile was not used");
+    assert_eq!(tagged.source.layout, "cmyk");
+    assert!(d <= 2.0, "differs from LittleCMS's reading by {d:.2}");
+    assert!(d_plain > 4.0 * d.max(1.0), "the fixture does not tell the profile from the formula");
+
+    // YCCK: the same inks, written as Photoshop writes YCCK (by jpeg-encoder, not by Pillow).
+    let inks = stored_inks(&separated);
+    let mut ycck = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut ycck, 100);
+    encoder.add_icc_profile(&profile).expect("profile fits");
+    let (w, h) = (reference.width() as u16, reference.height() as u16);
+    encoder.encode(&inks, w, h, jpeg_encoder::ColorType::CmykAsYcck).expect("encode YCCK");
+    let tagged = decode_bytes("ycck-press.jpg", &ycck);
+    let d = difference(&tagged, &reference, false);
+    eprintln!("YCCK through its profile: {d:.2} from LittleCMS");
+    assert!(tagged.icc_converted && tagged.source.layout == "cmyk");
+    assert!(d <= 2.5, "YCCK differs from LittleCMS's reading by {d:.2}");
+}
+
+/// The inks (0 = none) of an Adobe-style CMYK JPEG, which stores them inverted, read by the
+/// JPEG decoder without conversion.
+fn stored_inks(jpeg: &[u8]) -> Vec<u8> {
+    use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions};
+    let options = DecoderOptions::default().jpeg_set_out_colorspace(ColorSpace::CMYK);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(jpeg), options);
+    let stored = decoder.decode().expect("CMYK fixture decodes");
+    stored.into_iter().map(|v| 255 - v).collect()
+}
