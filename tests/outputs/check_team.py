@@ -1,16 +1,22 @@
-"""A team run's outputs measured by an independent eye: OpenCV's FaceDetectorYN (the YuNet file
-headshot embeds, run by another implementation, on the files as written) finds each person's
-eyes and face in every output of a use, and this script checks that the page reads as one
-shoot:
+"""A team run's outputs measured by an independent eye, on the files as written: OpenCV's
+FaceDetectorYN (the YuNet file headshot embeds, run by another implementation) finds each face,
+and OpenCV's dnn module runs MediaPipe's iris landmark model (the ONNX file headshot embeds) on a
+crop around each eye, as MediaPipe's graph crops it, to place the eye's corners. Each eye is the
+middle of its corners (fixed in the face; the pupils move with the gaze), read on the image and
+on its mirror image. YuNet's own eye points are not used: they wander by 2-4 % of the inter-eye
+distance between scales and mirror images, more than a team page may differ by.
 
 - eye line: the eyes' height in the frame, spread (max - min) within EYE_LINE_SPREAD of the
   output height;
-- head size: the inter-eye distance over the output height, spread (max - min over the mean)
-  within HEAD_SPREAD (the eyes are the most precisely placed of the detector's landmarks);
+- head size: the distance between the eyes over the output height, spread (max - min over the
+  mean) within HEAD_SPREAD; a member whose report says they are framed tighter than the team
+  (`team_size`, their photo had no room) is measured against that claim;
 - light: the mean luminance of the middle of each face, spread within LIGHT_SPREAD of the
   mean (printed; checked when --light is given).
 
     python check_team.py STUDIO_OUT_DIR USE[,USE...] [--light]
+
+CI runs it on a --team run of seven labelled photos of different people.
 
 Prints a table per use (person, eye line, head size, face luminance) and the spreads; exits 1
 when a spread is over its limit or a team member has no output without a reason in the report.
@@ -25,9 +31,78 @@ import numpy as np
 
 from check_outputs import detect
 
+MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
+IRIS_MODEL = os.path.join(MODELS, "iris_landmark.onnx")
+MESH_MODEL = os.path.join(MODELS, "face_landmark.onnx")
+IRIS_SIDE, MESH_SIDE = 64, 192
+# MediaPipe crops 2.3 times the corner-to-corner width around the eye.
+EYE_CROP_SCALE = 2.3
+_nets = {}
+
 EYE_LINE_SPREAD = 0.01
 HEAD_SPREAD = 0.03
 LIGHT_SPREAD = 0.15
+
+
+def net(path):
+    if path not in _nets:
+        _nets[path] = cv2.dnn.readNetFromONNX(path)
+    return _nets[path]
+
+
+def window(rgb, centre, side, angle, n):
+    """The n x n crop of a square `side` wide around `centre`, turned by `angle` (radians), and
+    the map from crop pixels back to image pixels (origin + to_img . (u, v)). The image is
+    area-reduced first, so a large window does not alias (as headshot's own crops are taken)."""
+    k = n / side
+    small = cv2.resize(rgb, None, fx=k, fy=k, interpolation=cv2.INTER_AREA) if k < 0.5 else rgb
+    ks = small.shape[1] / rgb.shape[1]
+    c, s = np.cos(angle), np.sin(angle)
+    to_img = np.array([[c, -s], [s, c]]) / k
+    origin = np.array(centre, dtype=float) - to_img @ np.array([n / 2, n / 2])
+    # Crop pixel centres (u + 0.5) sample image pixel centres.
+    m = np.hstack([to_img * ks, ((origin + to_img @ np.array([0.5, 0.5])) * ks - 0.5).reshape(2, 1)])
+    crop = cv2.warpAffine(small, m, (n, n), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP)
+    return crop, lambda u, v: origin + to_img @ np.array([u, v])
+
+
+def run(path, crop, names):
+    model = net(path)
+    model.setInput(np.ascontiguousarray(crop, dtype=np.float32)[None] / 255.0)
+    return model.forward(names)
+
+
+def eye_centre(rgb, a, b, mirror):
+    """The middle of one eye's corners as the iris model places them, on MediaPipe's crop of
+    the eye whose mesh corners are `a` (viewer's left) and `b`; `mirror` for the subject's left
+    eye (the model reads right eyes)."""
+    d = b - a
+    crop, to_img = window(rgb, (a + b) / 2, EYE_CROP_SCALE * np.linalg.norm(d), np.arctan2(d[1], d[0]), IRIS_SIDE)
+    if mirror:
+        crop = crop[:, ::-1]
+    eye, _ = run(IRIS_MODEL, crop, ["output_eyes_contours_and_brows", "output_iris"])
+    pts = eye.reshape(-1, 3)[:, :2]
+    corners = [to_img(IRIS_SIDE - u if mirror else u, v) for u, v in (pts[0], pts[8])]
+    return (corners[0] + corners[1]) / 2
+
+
+def eye_centres(img):
+    """Each eye's centre (the subject's right eye first) as headshot's pipeline reads it, run by
+    OpenCV: YuNet's box, the face mesh on 1.5 times the box turned level with YuNet's eyes, the
+    iris model on a crop around each eye's mesh corners."""
+    faces = detect(img)
+    if not faces:
+        return None, None
+    box, lm, _ = faces[0]
+    rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    x, y, bw, bh = box
+    roll = np.arctan2(lm[1][1] - lm[0][1], lm[1][0] - lm[0][0])
+    crop, to_img = window(rgb, (x + bw / 2, y + bh / 2), 1.5 * max(bw, bh), roll, MESH_SIDE)
+    points, _ = run(MESH_MODEL, crop, ["conv2d_20", "conv2d_30"])
+    mesh = [to_img(u, v) for u, v in points.reshape(-1, 3)[:, :2]]
+    right = eye_centre(rgb, mesh[33], mesh[133], False)
+    left = eye_centre(rgb, mesh[362], mesh[263], True)
+    return [right, left], box
 
 
 def measure(path):
@@ -35,13 +110,16 @@ def measure(path):
     if img is None:
         return None
     h, w = img.shape[:2]
-    faces = detect(img)
-    if not faces:
+    direct, box = eye_centres(img)
+    mirrored, _ = eye_centres(np.ascontiguousarray(img[:, ::-1]))
+    if direct is None or mirrored is None:
         return None
-    box, lm, _ = faces[0]
-    (rx, ry), (lx, ly) = lm[0], lm[1]
-    eye_line = (ry + ly) / 2 / h
-    inter_eye = float(np.hypot(lx - rx, ly - ry)) / h
+    # The mirror's right eye is the subject's left, at x -> w - x.
+    flip = lambda p: np.array([w - p[0], p[1]])
+    right = (direct[0] + flip(mirrored[1])) / 2
+    left = (direct[1] + flip(mirrored[0])) / 2
+    eye_line = (right[1] + left[1]) / 2 / h
+    inter_eye = float(np.linalg.norm(left - right)) / h
     x, y, bw, bh = box
     # The middle of the face (cheeks, nose, forehead): half the box each way, no hair or
     # background.
@@ -75,7 +153,13 @@ def main():
                 print(f"  {use}: {name}: no face found in the output")
                 failed = True
                 continue
-            rows.append((name, *m))
+            # A member whose photo could not give the team's size says so (team_size: their
+            # head over the team's); the ruler checks that claim instead of the team's size.
+            claimed = made[0].get("team_size") or 1.0
+            if claimed != 1.0:
+                print(f"  {use}: {name} is framed at {claimed:.2f} times the team's size, as its report says")
+            eye_line, inter_eye, lum = m
+            rows.append((name, eye_line, inter_eye / claimed, lum))
         if len(rows) < 2:
             continue
         eyes = [r[1] for r in rows]

@@ -136,6 +136,11 @@ pub struct Face {
 }
 
 impl EyeReading {
+    /// The middle of the eye's two corners: fixed in the face, where the iris moves with the gaze.
+    pub fn centre(&self) -> Point {
+        self.viewer_left.midpoint(self.viewer_right)
+    }
+
     /// Every point scaled by `s`.
     pub fn scaled(&self, s: f32) -> Self {
         EyeReading {

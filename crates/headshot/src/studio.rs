@@ -82,9 +82,14 @@ impl StudioOptions {
 
 /// What team mode holds fixed across people: per use, the inter-eye distance as a share of the
 /// frame height.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Team {
     pub inter_eye_share: HashMap<String, f32>,
+    /// The distance between the eyes' centres (`read_eyes`, what settling measures) per
+    /// detector inter-eye distance (what framing plans with), the team's median: one number
+    /// for everyone, so the detector's wander from one face to the next does not come back
+    /// through it.
+    pub eye_span_per_inter_eye: f32,
 }
 
 impl Team {
@@ -129,33 +134,54 @@ impl Team {
             }
             inter_eye_share.insert(u.name.clone(), share);
         }
-        Team { inter_eye_share }
+        Team { inter_eye_share, eye_span_per_inter_eye: 1.0 }
+    }
+
+    /// Sets the team's eye-span-per-inter-eye to the median of the members' `ratios`.
+    pub fn with_eye_spans(mut self, mut ratios: Vec<f32>) -> Team {
+        ratios.retain(|r| r.is_finite() && *r > 0.0);
+        ratios.sort_by(f32::total_cmp);
+        if let Some(&median) = ratios.get(ratios.len() / 2) {
+            self.eye_span_per_inter_eye = median;
+        }
+        self
     }
 }
 
-/// Team framing measured where it is seen: the output is rendered, the face found again in it,
-/// and the plan corrected so the eye line and inter-eye distance land on the team's values as
-/// a detector sees them in the result. Landmarks on a turned or small face in the photo, or in
+/// A face's distance between its eyes' centres (see `read_eyes`) over its detector inter-eye
+/// distance, when its eyes were read.
+fn eye_span_ratio(face: &Face) -> Option<f32> {
+    let eyes = face.details.as_ref()?.eyes?;
+    Some(eyes.right.centre().distance(eyes.left.centre()) / face.landmarks.inter_eye().max(1e-3))
+}
+
+/// Team framing measured where it is seen: the output is rendered, the eyes read again in it
+/// (`read_eyes`), and the plan corrected so the eye line and the distance between the eyes land
+/// on the team's values in the result. Landmarks on a turned or small face in the photo, or in
 /// front of a busy background, differ by a few per cent from those on the straightened output
-/// in front of the backdrop, and a team page shows exactly that difference.
+/// in front of the backdrop, and a team page shows exactly that difference. `None` when the
+/// team has no size for the use.
 fn settle_team_plan(
     a: &Analysis,
     analyzer: &Analyzer,
     head: &Head,
     u: &Use,
     canvas: Canvas,
-    share: f32,
+    team: &Team,
     render: impl Fn(&CropPlan) -> RgbImage,
-) -> CropPlan {
+) -> Option<CropPlan> {
+    let share = *team.inter_eye_share.get(&u.name)?;
     let mut head = *head;
     let mut p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
-    // Each render is one measurement of where the detector sees the eyes, taken back to photo
-    // coordinates. Landmarks move by a pixel or so from one render to the next, so following the
+    // Each render is one measurement of where the eyes are, taken back to photo coordinates.
+    // Landmarks move by a fraction of a pixel from one render to the next, so following the
     // last measurement alone would chase that noise; the plan follows the mean of all of them.
     let (mut sum_eye, mut sum_span, mut seen) = (Point::new(0.0, 0.0), 0.0, 0.0);
     for _ in 0..SETTLE_ROUNDS {
         let planned = p.to_output(head.eye_mid);
         let Some((e, span)) = read_eyes(&render(&p), analyzer, planned) else { break };
+        // In the detector's units, which the team's size and the plan are in.
+        let span = span / team.eye_span_per_inter_eye;
         let (seen_share, seen_eye) = (span / p.out_h as f32, e.y / p.out_h as f32);
         if (seen_share / share - 1.0).abs() < SIZE_TOLERANCE && (seen_eye - p.eye_line).abs() < EYE_TOLERANCE {
             break;
@@ -168,30 +194,28 @@ fn settle_team_plan(
         head.inter_eye = sum_span / seen;
         p = plan::plan(&head, u, a.photo.width(), a.photo.height(), canvas, Some(share));
     }
-    p
+    Some(p)
 }
 
-/// Where a detector sees the eyes of the face nearest `near` in `img`: the eye midpoint and the
-/// inter-eye distance, in `img`'s pixels; `None` if no face has its eyes within an inter-eye
-/// distance of `near`. Read on the image and on its mirror image and averaged: one reading moves
-/// by a pixel or so from one render to the next, and the mirror's reading errs on its own, so
-/// their mean is the steadier measure (a team page shows differences of 2 %).
+/// Where the eyes of the face nearest `near` in `img` are: the midpoint of the two eyes and the
+/// distance between them, in `img`'s pixels; `None` if no face has its eyes within an
+/// inter-eye distance of `near`.
+///
+/// Each eye is the middle of its two corners as the iris model places them (on a crop
+/// around the eye, after the face mesh): corners are fixed in the face, unlike the pupils,
+/// which move with the gaze, and read to a fraction of a pixel, where the face detector's
+/// eye points wander by 2-4 % of the inter-eye distance from one scale or mirror image to the
+/// next (measured with OpenCV's YuNet on team outputs). A team page shows differences of 2 %.
 pub fn read_eyes(img: &RgbImage, analyzer: &Analyzer, near: Point) -> Option<(Point, f32)> {
-    let nearest = |img: &RgbImage, near: Point| {
-        let faces = headshot_vision::detect_faces(img, &analyzer.detect).ok()?;
-        faces
-            .into_iter()
-            .min_by(|x, y| x.landmarks.eye_mid().distance(near).total_cmp(&y.landmarks.eye_mid().distance(near)))
-            .filter(|f| f.landmarks.eye_mid().distance(near) <= f.landmarks.inter_eye())
-    };
-    let direct = nearest(img, near)?.landmarks;
-    let w = img.width() as f32;
-    let flipped = image::imageops::flip_horizontal(img);
-    let Some(mirror) = nearest(&flipped, Point::new(w - near.x, near.y)).map(|f| f.landmarks.mirrored(w)) else {
-        return Some((direct.eye_mid(), direct.inter_eye()));
-    };
-    let (a, b) = (direct.eye_mid(), mirror.eye_mid());
-    Some((a.midpoint(b), (direct.inter_eye() + mirror.inter_eye()) / 2.0))
+    let faces = headshot_vision::detect_faces(img, &analyzer.detect).ok()?;
+    let face = faces
+        .into_iter()
+        .min_by(|x, y| x.landmarks.eye_mid().distance(near).total_cmp(&y.landmarks.eye_mid().distance(near)))
+        .filter(|f| f.landmarks.eye_mid().distance(near) <= f.landmarks.inter_eye())?;
+    let mesh = headshot_vision::mesh::mesh_face(img, img, 1.0, &face).ok()?;
+    let eyes = headshot_vision::iris::read_eyes(img, img, 1.0, &mesh).ok()?;
+    let (right, left) = (eyes.right.centre(), eyes.left.centre());
+    Some((right.midpoint(left), right.distance(left)))
 }
 
 /// The room a team member's photo keeps beyond the team's size, for settling to move in: a
@@ -534,12 +558,13 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
     if let Some(team) = &opts.team {
         jobs.par_iter_mut().for_each(|j| {
             let started = Instant::now();
-            if let Some(&share) = team.inter_eye_share.get(&j.u.name) {
-                let canvas = if j.background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
-                let (background, corrections) = (j.background, j.corrections);
-                j.plan = settle_team_plan(a, analyzer, &head, j.u, canvas, share, |p| {
-                    render::render(&src, p, background, corrections).image
-                });
+            let canvas = if j.background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
+            let (background, corrections) = (j.background, j.corrections);
+            let settled = settle_team_plan(a, analyzer, &head, j.u, canvas, team, |p| {
+                render::render(&src, p, background, corrections).image
+            });
+            if let Some(plan) = settled {
+                j.plan = plan;
             }
             j.planning += started.elapsed();
         });
@@ -995,17 +1020,21 @@ pub fn run(
     let mut opts = opts.clone();
     if team {
         // First pass: every person's head, so the team's common size is known before rendering.
-        let heads: Vec<(Head, u32, u32)> = analyze_each(analyzer, &files, |_, r| {
+        let members: Vec<((Head, u32, u32), Option<f32>)> = analyze_each(analyzer, &files, |_, r| {
             let a = r.ok()?;
             let s = sitter(&a, &analyzer.catalogue, opts.subject_of(&a.photo.path)).ok().flatten()?;
-            Some((head_of(&a, s.face), a.photo.width(), a.photo.height()))
+            Some(((head_of(&a, s.face), a.photo.width(), a.photo.height()), eye_span_ratio(s.face)))
         })
         .into_iter()
         .flatten()
         .collect();
+        let (heads, ratios): (Vec<_>, Vec<_>) = members.into_iter().unzip();
         let canvas =
             if background_for(opts.background, &[], true).replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
-        opts.team = Some(Team::from_heads(&heads, &analyzer.catalogue, canvas));
+        opts.team = Some(
+            Team::from_heads(&heads, &analyzer.catalogue, canvas)
+                .with_eye_spans(ratios.into_iter().flatten().collect()),
+        );
     }
     let index: HashMap<&Path, &str> =
         files.iter().map(|p| p.as_path()).zip(folders.iter().map(String::as_str)).collect();
