@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 use headshot::analysis::Analyzer;
 use headshot::core::report::{ErrorReport, Report, SessionReport};
 use headshot::core::uses::Catalogue;
+use headshot::jobs::JobSpec;
+use headshot::jobs::queue::Queue;
+use headshot::jobs::store::Store;
 use headshot::session::{analyze_each, collect_inputs};
 use headshot::studio::StudioOptions;
 use headshot::timings::StageTimes;
@@ -157,6 +160,55 @@ enum Command {
         /// not loopback and none is given; with it, open the printed address once per browser.
         #[arg(long, value_name = "TOKEN")]
         token: Option<String>,
+    },
+    /// Queue photos as studio jobs for workers (`headshot worker`) to make, on many machines:
+    /// each photo is copied into the store and one job per photo is added to the queue.
+    Enqueue {
+        /// The queue: a PostgreSQL URL (postgres://user@host:port/database).
+        #[arg(long, value_name = "URL")]
+        queue: String,
+        /// The store photos and outputs are kept in: a folder, or file:///folder.
+        #[arg(long, value_name = "URL")]
+        store: String,
+        /// The uses to make, comma-separated (default: every headshot and portrait use).
+        #[arg(long, value_delimiter = ',', value_name = "USE,...")]
+        uses: Vec<String>,
+        /// As `headshot studio --background`.
+        #[arg(long, default_value = "auto", value_name = "BACKGROUND")]
+        background: String,
+        /// Photos or directories.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+    },
+    /// Make queued studio jobs: claim one, make its outputs, write them to the store, commit;
+    /// the next. Start as many as there are cores, on as many machines as share the queue and
+    /// the store.
+    Worker {
+        /// The queue: a PostgreSQL URL.
+        #[arg(long, value_name = "URL")]
+        queue: String,
+        /// The store: a folder, or file:///folder.
+        #[arg(long, value_name = "URL")]
+        store: String,
+        /// This worker's name in the queue (default: host name and process id).
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// How long a job stays claimed without renewal: a dead worker's job is taken up again
+        /// after this long.
+        #[arg(long, default_value = "30s", value_parser = parse_duration, value_name = "TIME")]
+        lease: std::time::Duration,
+        /// Stop once no job is queued or running, instead of waiting for more.
+        #[arg(long)]
+        exit_when_idle: bool,
+    },
+    /// The queue's jobs: state, worker, attempts, and where each one's outputs are.
+    Jobs {
+        /// The queue: a PostgreSQL URL.
+        #[arg(long, value_name = "URL")]
+        queue: String,
+        /// One JSON document.
+        #[arg(long)]
+        json: bool,
     },
     /// Score the judgements against a labelled manifest (CSV with file, framing, gaze, background).
     Eval {
@@ -335,6 +387,70 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Enqueue { queue, store, uses, background, paths } => {
+            background.parse::<headshot::studio::BackgroundChoice>().map_err(Usage)?;
+            let unknown = Catalogue::full().select(&uses);
+            if !unknown.is_empty() {
+                return Err(Usage(format!("unknown uses: {}", unknown.join(", "))).into());
+            }
+            let (files, errors) = headshot::session::collect_inputs(&paths);
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
+                for file in &files {
+                    let bytes = std::fs::read(file)?;
+                    let ext = file.extension().map_or("jpg".into(), |e| e.to_string_lossy().to_lowercase());
+                    let input = headshot::jobs::content_name(&bytes, &ext);
+                    if !store.exists(&input).await? {
+                        store.put(&input, bytes).await?;
+                    }
+                    let name = file.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+                    let spec = JobSpec { input, name, uses: uses.clone(), background: background.clone() };
+                    println!("{} {}", queue.enqueue(&spec).await?, file.display());
+                }
+                anyhow::Ok(())
+            })?;
+            Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Worker { queue, store, name, lease, exit_when_idle } => {
+            let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
+            let opts = headshot::jobs::worker::WorkerOptions {
+                name: name.unwrap_or_else(|| format!("{host}-{}", std::process::id())),
+                lease: lease.max(std::time::Duration::from_secs(1)),
+                max_attempts: 3,
+                exit_when_idle,
+                scratch: std::env::temp_dir().join("headshot-worker"),
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let stats = runtime.block_on(async {
+                let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
+                headshot::jobs::worker::run(std::sync::Arc::new(queue), store, opts).await
+            })?;
+            eprintln!("worker: {} done, {} failed, {} lost to another worker", stats.done, stats.failed, stats.lost);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Jobs { queue, json } => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let jobs = runtime.block_on(async { Queue::connect(&queue).await?.jobs().await })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs }))?);
+            } else {
+                for j in &jobs {
+                    println!(
+                        "{} {:<8} {:<24} attempts {} {}",
+                        j.id,
+                        j.state,
+                        j.name,
+                        j.attempts,
+                        j.result.as_deref().or(j.error.as_deref()).unwrap_or("")
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Studio {

@@ -8,6 +8,7 @@ mod cli;
 mod common;
 mod cutout;
 mod decode;
+mod distributed;
 mod documents;
 mod faces;
 mod formats;

@@ -1,0 +1,235 @@
+//! The job queue on PostgreSQL: one table, claimed with `FOR UPDATE SKIP LOCKED` so many
+//! workers take different jobs without waiting on each other, held by a lease a working
+//! worker keeps renewing, and woken by `LISTEN`/`NOTIFY` instead of polling.
+//!
+//! A claim carries a random token. Every later statement about the job (renew, commit, fail)
+//! names the token and changes nothing if the job has been claimed again since: a worker that
+//! stalled past its lease, or whose connection dropped, cannot overwrite the newer result.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+
+use super::{JobError, JobSpec};
+
+/// The channel workers listen on for new jobs.
+const CHANNEL: &str = "headshot_jobs";
+
+/// A connection to the queue.
+pub struct Queue {
+    client: Client,
+    wake: tokio::sync::Mutex<mpsc::UnboundedReceiver<()>>,
+}
+
+/// A job a worker holds: its id, what it makes, and the claim's token.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub id: String,
+    pub spec: JobSpec,
+    pub token: String,
+    /// How many times the job has been claimed, this claim included.
+    pub attempt: i32,
+}
+
+/// One job's state, as `headshot jobs` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobRow {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub worker: Option<String>,
+    pub attempts: i32,
+    /// Where its outputs are, once done.
+    pub result: Option<String>,
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").finish_non_exhaustive()
+    }
+}
+
+impl Queue {
+    /// Connects to `url` (`postgres://user@host:port/db`), creates the table if it is missing
+    /// and listens for new jobs.
+    pub async fn connect(url: &str) -> Result<Queue, JobError> {
+        let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        // The connection runs on its own task; notifications arrive on it and wake the worker.
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = messages.next().await {
+                if let AsyncMessage::Notification(_) = message {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        // Workers starting together would race to create the table: one at a time.
+        client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} COMMIT;")).await?;
+        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+        Ok(Queue { client, wake: tokio::sync::Mutex::new(rx) })
+    }
+
+    /// Adds a job unless the same work is queued or done already. Returns its id.
+    pub async fn enqueue(&self, spec: &JobSpec) -> Result<String, JobError> {
+        let id = spec.id();
+        let body = serde_json::to_string(spec).map_err(|e| JobError::Job { id: id.clone(), reason: e.to_string() })?;
+        self.client
+            .execute(
+                "INSERT INTO headshot_jobs (id, name, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                &[&id, &spec.name, &body],
+            )
+            .await?;
+        self.client.batch_execute(&format!("NOTIFY {CHANNEL}")).await?;
+        Ok(id)
+    }
+
+    /// Takes the oldest job that is queued, or whose worker's lease ran out, for `worker`,
+    /// for `lease`. Jobs claimed `max_attempts` times already are marked failed instead (a
+    /// photo that kills every worker that touches it must not kill them all).
+    pub async fn claim(&self, worker: &str, lease: Duration, max_attempts: i32) -> Result<Option<Claim>, JobError> {
+        self.client
+            .execute(
+                "UPDATE headshot_jobs SET state = 'failed', error = 'its worker stopped ' || attempts || ' times', \
+                 lease_until = NULL WHERE state = 'running' AND lease_until < now() AND attempts >= $1",
+                &[&max_attempts],
+            )
+            .await?;
+        let token = super::hex(&random_bytes());
+        let row = self
+            .client
+            .query_opt(
+                "UPDATE headshot_jobs SET state = 'running', token = $1, worker = $2, attempts = attempts + 1, \
+                 lease_until = now() + make_interval(secs => $3) \
+                 WHERE id = (SELECT id FROM headshot_jobs \
+                             WHERE state = 'queued' OR (state = 'running' AND lease_until < now()) \
+                             ORDER BY created_at, id FOR UPDATE SKIP LOCKED LIMIT 1) \
+                 RETURNING id, spec, attempts",
+                &[&token, &worker, &lease.as_secs_f64()],
+            )
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: String = row.get(0);
+        let spec: String = row.get(1);
+        let spec: JobSpec =
+            serde_json::from_str(&spec).map_err(|e| JobError::Job { id: id.clone(), reason: e.to_string() })?;
+        Ok(Some(Claim { id, spec, token, attempt: row.get(2) }))
+    }
+
+    /// Extends a claim's lease; false if the claim is no longer the job's current one.
+    pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<bool, JobError> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE headshot_jobs SET lease_until = now() + make_interval(secs => $3) \
+                 WHERE id = $1 AND token = $2 AND state = 'running'",
+                &[&claim.id, &claim.token, &lease.as_secs_f64()],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Marks the job done with its outputs under `result`; false (nothing changed) if the
+    /// claim is no longer the job's current one.
+    pub async fn commit(&self, claim: &Claim, result: &str) -> Result<bool, JobError> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE headshot_jobs SET state = 'done', result = $3, lease_until = NULL, finished_at = now() \
+                 WHERE id = $1 AND token = $2 AND state = 'running'",
+                &[&claim.id, &claim.token, &result],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Marks the job failed with `error` (a photo that cannot be read: retrying will not help).
+    pub async fn fail(&self, claim: &Claim, error: &str) -> Result<bool, JobError> {
+        let n = self
+            .client
+            .execute(
+                "UPDATE headshot_jobs SET state = 'failed', error = $3, lease_until = NULL, finished_at = now() \
+                 WHERE id = $1 AND token = $2 AND state = 'running'",
+                &[&claim.id, &claim.token, &error],
+            )
+            .await?;
+        Ok(n == 1)
+    }
+
+    /// Jobs not finished (queued, or running).
+    pub async fn unfinished(&self) -> Result<i64, JobError> {
+        let row = self
+            .client
+            .query_one("SELECT count(*) FROM headshot_jobs WHERE state IN ('queued', 'running')", &[])
+            .await?;
+        Ok(row.get(0))
+    }
+
+    /// Every job, oldest first.
+    pub async fn jobs(&self) -> Result<Vec<JobRow>, JobError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, name, state, worker, attempts, result, error FROM headshot_jobs ORDER BY created_at, id",
+                &[],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| JobRow {
+                id: r.get(0),
+                name: r.get(1),
+                state: r.get(2),
+                worker: r.get(3),
+                attempts: r.get(4),
+                result: r.get(5),
+                error: r.get(6),
+            })
+            .collect())
+    }
+
+    /// Waits until a job may be waiting: a notification, or `timeout` (a lease running out
+    /// sends none, so workers also look now and then).
+    pub async fn wait(&self, timeout: Duration) {
+        let mut wake = self.wake.lock().await;
+        let _ = tokio::time::timeout(timeout, wake.recv()).await;
+        // Several notifications may have piled up; one look serves them all.
+        while wake.try_recv().is_ok() {}
+    }
+}
+
+fn random_bytes() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    // Without the system's randomness a token from the clock and the process id still differs
+    // between claims.
+    if getrandom::fill(&mut b).is_err() {
+        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
+        b[..8].copy_from_slice(&(t as u64).to_le_bytes());
+        b[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+    }
+    b
+}
+
+/// The advisory lock key schema creation holds ("hsjb").
+const SCHEMA_LOCK: i64 = 0x6873_6a62;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS headshot_jobs (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    spec text NOT NULL,
+    state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'done', 'failed')),
+    token text,
+    worker text,
+    attempts integer NOT NULL DEFAULT 0,
+    lease_until timestamptz,
+    result text,
+    error text,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS headshot_jobs_open ON headshot_jobs (created_at, id) WHERE state IN ('queued', 'running');
+";

@@ -1,0 +1,168 @@
+//! The loop a worker runs: claim a job, make its outputs with the studio (the same code as
+//! `headshot studio`), write them to the store under the claim's own prefix, commit. While it
+//! works, the lease is renewed; if it dies, the lease runs out and another worker takes the job.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::queue::{Claim, Queue};
+use super::store::Store;
+use super::{JobError, JobSpec};
+use crate::analysis::Analyzer;
+use crate::studio::{self, BackgroundChoice, StudioOptions};
+
+/// How a worker runs.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Its name in the queue (which worker holds which job).
+    pub name: String,
+    /// How long a claim lasts without renewal: a dead worker's job waits this long.
+    pub lease: Duration,
+    /// A job claimed this many times is failed, not retried.
+    pub max_attempts: i32,
+    /// Stop when no job is queued or running (for batch runs and tests); otherwise wait.
+    pub exit_when_idle: bool,
+    /// Where a job's photo and outputs are kept while it runs.
+    pub scratch: PathBuf,
+}
+
+/// What a worker did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct WorkerStats {
+    pub done: usize,
+    pub failed: usize,
+    /// Jobs whose claim was taken over before they finished: their outputs were discarded.
+    pub lost: usize,
+}
+
+/// Runs jobs until told to stop (`exit_when_idle`) or the queue fails.
+pub async fn run(queue: Arc<Queue>, store: Store, opts: WorkerOptions) -> Result<WorkerStats, JobError> {
+    let mut stats = WorkerStats::default();
+    loop {
+        let Some(claim) = queue.claim(&opts.name, opts.lease, opts.max_attempts).await? else {
+            if opts.exit_when_idle && queue.unfinished().await? == 0 {
+                return Ok(stats);
+            }
+            // A lease running out sends no notification: look again within a lease.
+            queue.wait(opts.lease.min(Duration::from_secs(5))).await;
+            continue;
+        };
+        let started = Instant::now();
+        let prefix = format!("results/{}/{}", claim.id, claim.token);
+        let work = tokio::spawn(make(store.clone(), claim.clone(), prefix.clone(), opts.scratch.clone()));
+        let outcome = hold_while(&queue, &claim, opts.lease, work).await?;
+        let committed = match &outcome {
+            Ok(()) => queue.commit(&claim, &prefix).await?,
+            Err(reason) => queue.fail(&claim, reason).await?,
+        };
+        if !committed {
+            // Another worker holds the job now (this one stalled past its lease): what this
+            // one wrote is nobody's result.
+            store.delete_prefix(&prefix).await?;
+            stats.lost += 1;
+        } else if outcome.is_ok() {
+            stats.done += 1;
+        } else {
+            stats.failed += 1;
+        }
+        eprintln!(
+            "{}: job {} ({}) {} in {:.1} s",
+            opts.name,
+            claim.id,
+            claim.spec.name,
+            match (&outcome, committed) {
+                (_, false) => "lost to another worker".to_string(),
+                (Ok(()), true) => "done".to_string(),
+                (Err(e), true) => format!("failed: {e}"),
+            },
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// Renews the claim every third of a lease until `work` ends; its outcome (the job's error as
+/// text). Losing the claim does not stop the work (it cannot be interrupted), but its commit
+/// will be refused.
+async fn hold_while(
+    queue: &Queue,
+    claim: &Claim,
+    lease: Duration,
+    mut work: tokio::task::JoinHandle<Result<(), String>>,
+) -> Result<Result<(), String>, JobError> {
+    let mut tick = tokio::time::interval(lease / 3);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            done = &mut work => {
+                return Ok(done.unwrap_or_else(|e| Err(format!("the job's task ended: {e}"))));
+            }
+            _ = tick.tick() => {
+                queue.renew(claim, lease).await?;
+            }
+        }
+    }
+}
+
+/// Makes one job's outputs and writes them under `prefix`. Errors are the job's (its photo, the
+/// studio), as text for the queue.
+async fn make(store: Store, claim: Claim, prefix: String, scratch: PathBuf) -> Result<(), String> {
+    let dir = scratch.join(format!("{}-{}", claim.id, claim.token));
+    let result = make_in(&store, &claim.spec, &prefix, &dir).await;
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    result
+}
+
+async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Result<(), String> {
+    let bytes = store.get(&spec.input).await.map_err(|e| e.to_string())?;
+    // Only the photo's own file name is kept: a job names no path on the machine that queued it.
+    let name = Path::new(&spec.name).file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| "photo.jpg".into());
+    let (input, out) = (dir.join("in").join(&name), dir.join("out"));
+    tokio::fs::create_dir_all(dir.join("in")).await.map_err(|e| e.to_string())?;
+    tokio::fs::write(&input, bytes).await.map_err(|e| e.to_string())?;
+    let spec = spec.clone();
+    let run_out = out.clone();
+    tokio::task::spawn_blocking(move || studio_one(&spec, &input, &run_out)).await.map_err(|e| e.to_string())??;
+    for file in files_under(&out).map_err(|e| e.to_string())? {
+        let rel = file.strip_prefix(&out).map_err(|e| e.to_string())?.to_string_lossy().replace('\\', "/");
+        let bytes = tokio::fs::read(&file).await.map_err(|e| e.to_string())?;
+        store.put(&format!("{prefix}/{rel}"), bytes).await.map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// The studio on one photo, as `headshot studio --uses ... --background ...` would run it.
+fn studio_one(spec: &JobSpec, input: &Path, out: &Path) -> Result<(), String> {
+    let mut analyzer = Analyzer::default();
+    if !spec.uses.is_empty() {
+        let unknown = analyzer.catalogue.select(&spec.uses);
+        if !unknown.is_empty() {
+            return Err(format!("unknown uses: {}", unknown.join(", ")));
+        }
+    }
+    let background: BackgroundChoice = spec.background.parse().map_err(|e: String| e)?;
+    let opts =
+        StudioOptions { background, names_relative_to: input.parent().map(Path::to_path_buf), ..Default::default() };
+    studio::run(&analyzer, &[input.to_path_buf()], &opts, out, false, |_| {}).map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Every file under `dir`, recursively (the studio writes no links).
+fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                out.push(entry.path());
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
