@@ -539,9 +539,9 @@ fn cmyk_profile(icc: &[u8]) -> Option<std::sync::Arc<moxcms::Transform8BitExecut
 /// Decodes a CMYK or YCCK JPEG to its ink values and converts them to sRGB through the file's
 /// own profile.
 ///
-/// Files with 4 components store ink inverted, as Adobe's applications write them (0 = full
-/// ink): the convention every reader follows, Photoshop's, libjpeg's users' and the image
-/// crate's. A YCCK file holds the inks' C, M and Y as a YCbCr triple and K inverted.
+/// Files with 4 components are taken to store ink inverted (0 = full ink), as Adobe's
+/// applications write them and as the image crate's own conversion assumes. A YCCK file holds
+/// the inks' C, M and Y as a YCbCr triple and K inverted.
 fn decode_cmyk_through(
     path: &Path,
     bytes: &[u8],
