@@ -121,41 +121,31 @@ impl Queue {
 
     /// Extends a claim's lease; false if the claim is no longer the job's current one.
     pub async fn renew(&self, claim: &Claim, lease: Duration) -> Result<bool, JobError> {
-        let n = self
-            .client
-            .execute(
-                "UPDATE headshot_jobs SET lease_until = now() + make_interval(secs => $3) \
-                 WHERE id = $1 AND token = $2 AND state = 'running'",
-                &[&claim.id, &claim.token, &lease.as_secs_f64()],
-            )
-            .await?;
-        Ok(n == 1)
+        self.fenced(claim, "lease_until = now() + make_interval(secs => $3)", &lease.as_secs_f64()).await
     }
 
     /// Marks the job done with its outputs under `result`; false (nothing changed) if the
     /// claim is no longer the job's current one.
     pub async fn commit(&self, claim: &Claim, result: &str) -> Result<bool, JobError> {
-        let n = self
-            .client
-            .execute(
-                "UPDATE headshot_jobs SET state = 'done', result = $3, lease_until = NULL, finished_at = now() \
-                 WHERE id = $1 AND token = $2 AND state = 'running'",
-                &[&claim.id, &claim.token, &result],
-            )
-            .await?;
-        Ok(n == 1)
+        self.fenced(claim, "state = 'done', result = $3, lease_until = NULL, finished_at = now()", &result).await
     }
 
     /// Marks the job failed with `error` (a photo that cannot be read: retrying will not help).
     pub async fn fail(&self, claim: &Claim, error: &str) -> Result<bool, JobError> {
-        let n = self
-            .client
-            .execute(
-                "UPDATE headshot_jobs SET state = 'failed', error = $3, lease_until = NULL, finished_at = now() \
-                 WHERE id = $1 AND token = $2 AND state = 'running'",
-                &[&claim.id, &claim.token, &error],
-            )
-            .await?;
+        self.fenced(claim, "state = 'failed', error = $3, lease_until = NULL, finished_at = now()", &error).await
+    }
+
+    /// Applies `set` (whose one parameter, `$3`, is `value`) to the claim's job if the claim is
+    /// still the job's current one: the fence every change by a worker goes through. Whether
+    /// it applied.
+    async fn fenced(
+        &self,
+        claim: &Claim,
+        set: &str,
+        value: &(dyn tokio_postgres::types::ToSql + Sync),
+    ) -> Result<bool, JobError> {
+        let sql = format!("UPDATE headshot_jobs SET {set} WHERE id = $1 AND token = $2 AND state = 'running'");
+        let n = self.client.execute(&sql, &[&claim.id, &claim.token, value]).await?;
         Ok(n == 1)
     }
 

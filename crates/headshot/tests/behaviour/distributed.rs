@@ -180,9 +180,15 @@ fn a_worker_that_comes_back_late_cannot_overwrite_the_newer_result() {
         tokio::time::sleep(Duration::from_millis(700)).await;
         let fresh = queue.claim("fresh", Duration::from_secs(30), 3).await.expect("claim").expect("taken over");
         assert_eq!((fresh.id.as_str(), fresh.attempt), (id.as_str(), 2));
-        assert!(queue.commit(&fresh, "results/fresh").await.expect("commit"));
+        // The late worker comes back while the new one still works: it can neither commit nor
+        // renew, and the new one's claim is untouched.
         assert!(!queue.commit(&late, "results/late").await.expect("commit"), "the late worker committed");
         assert!(!queue.renew(&late, Duration::from_secs(30)).await.expect("renew"));
+        assert!(!queue.fail(&late, "late").await.expect("fail"));
+        assert!(queue.renew(&fresh, Duration::from_secs(30)).await.expect("renew"));
+        assert!(queue.commit(&fresh, "results/fresh").await.expect("commit"));
+        // And after the new one's commit.
+        assert!(!queue.commit(&late, "results/late").await.expect("commit"), "the late worker committed");
         let row = queue.jobs().await.expect("jobs").into_iter().find(|j| j.id == id).expect("the job");
         assert_eq!((row.state.as_str(), row.result.as_deref()), ("done", Some("results/fresh")));
     });
