@@ -400,10 +400,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("{e}");
             }
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            runtime.block_on(async {
+            let unread = runtime.block_on(async {
                 let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
+                let limit = headshot::core::Limits::default().max_bytes;
+                let mut unread = 0;
                 for file in &files {
-                    let bytes = std::fs::read(file)?;
+                    // A photo that cannot be read is named with the reason; the others are queued.
+                    let bytes = match std::fs::metadata(file).and_then(|m| {
+                        if m.len() > limit {
+                            Err(std::io::Error::other(format!("file is {} bytes; the limit is {limit}", m.len())))
+                        } else {
+                            std::fs::read(file)
+                        }
+                    }) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            eprintln!("{}: {e}", file.display());
+                            unread += 1;
+                            continue;
+                        }
+                    };
                     let ext = file.extension().map_or("jpg".into(), |e| e.to_string_lossy().to_lowercase());
                     let input = headshot::jobs::content_name(&bytes, &ext);
                     if !store.exists(&input).await? {
@@ -413,9 +429,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let spec = JobSpec { input, name, uses: uses.clone(), background: background.clone() };
                     println!("{} {}", queue.enqueue(&spec).await?, file.display());
                 }
-                anyhow::Ok(())
+                anyhow::Ok(unread)
             })?;
-            Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            Ok(if errors.is_empty() && unread == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Worker { queue, store, name, lease, exit_when_idle } => {
             let host = std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_string()).unwrap_or_default();
