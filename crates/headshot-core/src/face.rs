@@ -94,6 +94,15 @@ pub struct EyesReading {
     pub left: EyeReading,
 }
 
+impl EyesReading {
+    /// The midpoint of the two eyes' centres (see `EyeReading::centre`) and the distance
+    /// between them: where the eyes are and how far apart, unmoved by the gaze.
+    pub fn centres(&self) -> (Point, f32) {
+        let (right, left) = (self.right.centre(), self.left.centre());
+        (right.midpoint(left), right.distance(left))
+    }
+}
+
 /// What the face mesh and the iris model tell about a face: measurements only; the judgement
 /// decides what they mean (eyes open, looking at the camera).
 #[derive(Debug, Clone, PartialEq, Default)]

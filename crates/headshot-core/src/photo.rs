@@ -195,6 +195,12 @@ impl Photo {
 
     /// Reads and decodes a photo from disk.
     pub fn open(path: &Path, limits: &Limits) -> Result<Photo, PhotoError> {
+        Photo::decode(path, &Photo::read_bytes(path, limits)?, limits)
+    }
+
+    /// A photo file's bytes, refused before reading when it is not a regular file or is over
+    /// the byte limit.
+    pub fn read_bytes(path: &Path, limits: &Limits) -> Result<Vec<u8>, PhotoError> {
         let meta = std::fs::metadata(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
         if meta.is_dir() {
             return Err(PhotoError::new(path, PhotoErrorKind::Io, "is a directory"));
@@ -210,8 +216,7 @@ impl Photo {
                 format!("file is {} bytes; the limit is {}", meta.len(), limits.max_bytes),
             ));
         }
-        let bytes = std::fs::read(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))?;
-        Photo::decode(path, &bytes, limits)
+        std::fs::read(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))
     }
 
     /// Decodes a photo from bytes already in memory; `path` names it in errors and reports.

@@ -402,20 +402,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let unread = runtime.block_on(async {
                 let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
-                let limit = headshot::core::Limits::default().max_bytes;
+                let limits = headshot::core::Limits::default();
                 let mut unread = 0;
                 for file in &files {
                     // A photo that cannot be read is named with the reason; the others are queued.
-                    let bytes = match std::fs::metadata(file).and_then(|m| {
-                        if m.len() > limit {
-                            Err(std::io::Error::other(format!("file is {} bytes; the limit is {limit}", m.len())))
-                        } else {
-                            std::fs::read(file)
-                        }
-                    }) {
+                    let bytes = match headshot::core::Photo::read_bytes(file, &limits) {
                         Ok(b) => b,
                         Err(e) => {
-                            eprintln!("{}: {e}", file.display());
+                            eprintln!("{e}");
                             unread += 1;
                             continue;
                         }

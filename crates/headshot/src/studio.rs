@@ -109,11 +109,7 @@ impl Team {
         let mut inter_eye_share = HashMap::new();
         for u in &catalogue.uses {
             let mut shares: Vec<f32> = heads.iter().map(|(h, _, _)| plan::inter_eye_share(h, u)).collect();
-            if shares.is_empty() {
-                continue;
-            }
-            shares.sort_by(f32::total_cmp);
-            let mut share = shares[shares.len() / 2];
+            let Some(mut share) = median(&mut shares) else { continue };
             // Whether every member's head is whole in their frame at a size.
             let all_whole = |share: f32| {
                 heads.iter().all(|(h, w, hh)| {
@@ -140,19 +136,24 @@ impl Team {
     /// Sets the team's eye-span-per-inter-eye to the median of the members' `ratios`.
     pub fn with_eye_spans(mut self, mut ratios: Vec<f32>) -> Team {
         ratios.retain(|r| r.is_finite() && *r > 0.0);
-        ratios.sort_by(f32::total_cmp);
-        if let Some(&median) = ratios.get(ratios.len() / 2) {
-            self.eye_span_per_inter_eye = median;
+        if let Some(m) = median(&mut ratios) {
+            self.eye_span_per_inter_eye = m;
         }
         self
     }
 }
 
+/// The middle value (the upper of the two middle ones for an even count); `None` if empty.
+fn median(values: &mut [f32]) -> Option<f32> {
+    values.sort_by(f32::total_cmp);
+    values.get(values.len() / 2).copied()
+}
+
 /// A face's distance between its eyes' centres (see `read_eyes`) over its detector inter-eye
 /// distance, when its eyes were read.
 fn eye_span_ratio(face: &Face) -> Option<f32> {
-    let eyes = face.details.as_ref()?.eyes?;
-    Some(eyes.right.centre().distance(eyes.left.centre()) / face.landmarks.inter_eye().max(1e-3))
+    let (_, span) = face.details.as_ref()?.eyes?.centres();
+    Some(span / face.landmarks.inter_eye().max(1e-3))
 }
 
 /// Team framing measured where it is seen: the output is rendered, the eyes read again in it
@@ -213,9 +214,7 @@ pub fn read_eyes(img: &RgbImage, analyzer: &Analyzer, near: Point) -> Option<(Po
         .min_by(|x, y| x.landmarks.eye_mid().distance(near).total_cmp(&y.landmarks.eye_mid().distance(near)))
         .filter(|f| f.landmarks.eye_mid().distance(near) <= f.landmarks.inter_eye())?;
     let mesh = headshot_vision::mesh::mesh_face(img, img, 1.0, &face).ok()?;
-    let eyes = headshot_vision::iris::read_eyes(img, img, 1.0, &mesh).ok()?;
-    let (right, left) = (eyes.right.centre(), eyes.left.centre());
-    Some((right.midpoint(left), right.distance(left)))
+    Some(headshot_vision::iris::read_eyes(img, img, 1.0, &mesh).ok()?.centres())
 }
 
 /// The room a team member's photo keeps beyond the team's size, for settling to move in: a

@@ -98,7 +98,9 @@ impl Queue {
                 &[&max_attempts],
             )
             .await?;
-        let token = super::hex(&random_bytes());
+        // The same unguessable 128-bit id a web session gets.
+        let token =
+            crate::web::store::new_id().map_err(|source| JobError::Io { path: "random token".into(), source })?;
         let row = self
             .client
             .query_opt(
@@ -189,18 +191,6 @@ impl Queue {
         // Several notifications may have piled up; one look serves them all.
         while wake.try_recv().is_ok() {}
     }
-}
-
-fn random_bytes() -> [u8; 16] {
-    let mut b = [0u8; 16];
-    // Without the system's randomness a token from the clock and the process id still differs
-    // between claims.
-    if getrandom::fill(&mut b).is_err() {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos();
-        b[..8].copy_from_slice(&(t as u64).to_le_bytes());
-        b[8..12].copy_from_slice(&std::process::id().to_le_bytes());
-    }
-    b
 }
 
 /// The advisory lock key schema creation holds ("hsjb").
