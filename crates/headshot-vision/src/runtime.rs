@@ -48,6 +48,7 @@ impl Model {
         rewrite: impl FnOnce(&mut TypedModel) -> TractResult<()>,
     ) -> Result<Model, VisionError> {
         let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+        prefer_the_faster_vector_width();
         let mut typed = tract_onnx::onnx()
             .model_for_read(&mut Cursor::new(onnx))
             .map_err(err)?
@@ -91,6 +92,31 @@ impl Model {
             .map_err(err)?;
         Ok(times)
     }
+}
+
+/// Chooses, once per process and before any kernel is picked, between tract's 512-bit and
+/// 256-bit matrix kernels. tract prefers its AVX-512 kernels wherever the CPU has AVX-512, but
+/// many such cores retire one 512-bit FMA per cycle against two 256-bit ones (client Intel
+/// parts, AMD Zen 4, and virtual machines that throttle 512-bit work), so the wide kernels do no
+/// more work per cycle and pay more overhead. On this project's 2-core machine (one 512-bit FMA
+/// port, as tract's probe finds) MODNet at 512x384 on one core ran 667 ms with the AVX-512
+/// kernels and 548 ms with the 256-bit ones, the analysis models 5-10 % faster too
+/// (`tools/bench/matting.sh`). tract measures the port count itself, timing a 512-bit against a
+/// 256-bit loop (`fma_width`, about 5 ms, on cores with AVX-512 VNNI, which its probe needs);
+/// where it finds one port, AVX-512 is left out of tract's choice of kernels. Elsewhere tract's
+/// own choice stands, and `TRACT_CPU_ISA` in the environment overrides both.
+fn prefer_the_faster_vector_width() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use tract_onnx::tract_core::tract_linalg::x86_64::fma_width::avx512_fma_units;
+            if std::is_x86_feature_detected!("avx512vnni") && avx512_fma_units() < 2 {
+                // A failure here (a knob tract no longer has) only leaves tract's own choice.
+                let _ = tract_onnx::tract_core::knobs::set_config_global("TRACT_CPU_ISA", "-avx512f");
+            }
+        }
+    });
 }
 
 /// A model slot filled on first use. A failed load is remembered, so a broken model is reported
