@@ -17,8 +17,6 @@ pub const DETECTOR_SIDE: usize = 640;
 pub const MESH_SIDE: usize = 192;
 /// Side of the iris model's input crop (pixels).
 pub const IRIS_SIDE: usize = 64;
-/// The longest side of any of the portrait matting model's input shapes.
-pub const MATTING_MAX_SIDE: usize = 512;
 /// The portrait matting model's input shapes (height, width): about 0.2 MP or less each, for
 /// crops from tall (full-length) to wide. One plan per shape is optimised, on first use.
 pub const MATTING_SHAPES: [(usize, usize); 7] =
