@@ -99,9 +99,9 @@ impl Model {
 /// many such cores retire one 512-bit FMA per cycle against two 256-bit ones (client Intel
 /// parts, AMD Zen 4, and virtual machines that throttle 512-bit work), so the wide kernels do no
 /// more work per cycle and pay more overhead. On this project's 2-core machine (one 512-bit FMA
-/// port, as tract's probe finds) MODNet at 512x384 on one core ran 667 ms with the AVX-512
-/// kernels and 548 ms with the 256-bit ones, the analysis models 5-10 % faster too
-/// (`tools/bench/matting.sh`). tract measures the port count itself, timing a 512-bit against a
+/// port, as tract's probe finds) MODNet at 512x384 on one core ran 673 ms with the AVX-512
+/// kernels and 513 ms with the 256-bit ones (`matting_profile`, alternating runs), the analysis
+/// models 5-10 % faster too. tract measures the port count itself, timing a 512-bit against a
 /// 256-bit loop (`fma_width`, about 5 ms, on cores with AVX-512 VNNI, which its probe needs);
 /// where it finds one port, AVX-512 is left out of tract's choice of kernels. Elsewhere tract's
 /// own choice stands, and `TRACT_CPU_ISA` in the environment overrides both.

@@ -355,20 +355,10 @@ fn person_matte(a: &Analysis, face: &Face, jobs: &[Job]) -> Result<PersonMatte, 
 /// person.
 pub fn subject_matte(a: &Analysis, face: &Face, region: Rect) -> Result<PersonMatte, OutputError> {
     let (pw, ph) = (a.photo.width() as f32, a.photo.height() as f32);
-    let (aw, ah) = a.photo.analysis.dimensions();
     let s = a.photo.analysis_scale;
     let region = region.clamped(pw, ph);
-    // Where the analysis copy has as many pixels over what the model sees as the model's input
-    // (at most 512 a side, fewer across a tall or a wide view), the view is taken from it rather
-    // than resampled from the full photo.
-    let ((mh, mw), seen) = headshot_vision::matting::model_view(region);
-    let matte = if seen.w / s >= mw as f32 && seen.h / s >= mh as f32 {
-        let small = Rect::new(region.x / s, region.y / s, region.w / s, region.h / s);
-        headshot_vision::matting::matte_person(&a.photo.analysis, small, aw, ah, 1.0)
-    } else {
-        headshot_vision::matting::matte_person(&a.photo.pixels, region, aw, ah, s)
-    }
-    .map_err(OutputError::Matting)?;
+    let matte = headshot_vision::matting::matte_person_reduced(&a.photo.pixels, &a.photo.analysis, s, region)
+        .map_err(OutputError::Matting)?;
     // A hole up to a third of the face's width across (a ring, a buckle) is part of the person.
     let hole = (face.bbox.w / s / 3.0).powi(2) as usize;
     Ok(headshot_core::matte::fill_holes(&isolate(&matte, face, s), hole))
