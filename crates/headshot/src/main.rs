@@ -167,7 +167,8 @@ enum Command {
         /// The queue: a PostgreSQL URL (postgres://user@host:port/database).
         #[arg(long, value_name = "URL")]
         queue: String,
-        /// The store photos and outputs are kept in: a folder, or file:///folder.
+        /// The store photos and outputs are kept in: a folder, file:///folder, or s3://bucket/prefix
+        /// (a build with the `s3` feature; AWS_* variables configure it).
         #[arg(long, value_name = "URL")]
         store: String,
         /// The uses to make, comma-separated (default: every headshot and portrait use).
@@ -187,7 +188,7 @@ enum Command {
         /// The queue: a PostgreSQL URL.
         #[arg(long, value_name = "URL")]
         queue: String,
-        /// The store: a folder, or file:///folder.
+        /// The store: a folder, file:///folder, or s3://bucket/prefix (as for `enqueue`).
         #[arg(long, value_name = "URL")]
         store: String,
         /// This worker's name in the queue (default: host name and process id).
@@ -209,6 +210,10 @@ enum Command {
         /// One JSON document.
         #[arg(long)]
         json: bool,
+        /// Also remove from this store the outputs no job refers to (left by workers that died
+        /// mid-job); safe while workers run.
+        #[arg(long, value_name = "STORE")]
+        sweep: Option<String>,
     },
     /// Score the judgements against a labelled manifest (CSV with file, framing, gaze, background).
     Eval {
@@ -441,14 +446,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
                 headshot::jobs::worker::run(std::sync::Arc::new(queue), store, opts).await
             })?;
-            eprintln!("worker: {} done, {} failed, {} lost to another worker", stats.done, stats.failed, stats.lost);
+            eprintln!(
+                "worker: {} done, {} failed, {} lost to another worker, {} put back after a store error",
+                stats.done, stats.failed, stats.lost, stats.retried
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Jobs { queue, json } => {
+        Command::Jobs { queue, json, sweep } => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let jobs = runtime.block_on(async { Queue::connect(&queue).await?.jobs().await })?;
+            let (jobs, swept) = runtime.block_on(async {
+                let queue = Queue::connect(&queue).await?;
+                let swept = match &sweep {
+                    Some(store) => Some(headshot::jobs::sweep(&queue, &Store::open(store)?).await?),
+                    None => None,
+                };
+                anyhow::Ok((queue.jobs().await?, swept))
+            })?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs }))?);
+                println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "jobs": jobs, "swept": swept }))?);
             } else {
                 for j in &jobs {
                     println!(
@@ -459,6 +474,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         j.attempts,
                         j.result.as_deref().or(j.error.as_deref()).unwrap_or("")
                     );
+                }
+                if let Some(s) = swept {
+                    println!("swept: {} orphaned outputs removed, {} kept", s.removed, s.kept);
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -43,6 +43,12 @@ impl JobSpec {
     }
 }
 
+/// Where one claim of a job writes its outputs: every claim has its own prefix, so two workers
+/// on the same job never write the same object, and the commit names the prefix that counts.
+pub fn result_prefix(job: &str, token: &str) -> String {
+    format!("results/{job}/{token}")
+}
+
 /// The content digest an input photo is stored under.
 pub fn content_name(bytes: &[u8], extension: &str) -> String {
     format!("inputs/{}.{extension}", hex(&Sha256::digest(bytes)))
@@ -50,6 +56,36 @@ pub fn content_name(bytes: &[u8], extension: &str) -> String {
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// What a sweep found under `results/`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Swept {
+    /// Objects under a prefix the queue refers to: kept.
+    pub kept: usize,
+    /// Objects under a prefix nobody refers to: removed.
+    pub removed: usize,
+}
+
+/// Removes the outputs no job refers to: those of workers that died mid-job, or lost their
+/// claim and could not clean up (the store was down). Safe while workers run: the store is
+/// listed before the queue is read, so any prefix listed was claimed before the queue is
+/// read, and the queue then names it if its claim is still current or committed.
+pub async fn sweep(queue: &queue::Queue, store: &store::Store) -> Result<Swept, JobError> {
+    let objects = store.list("results").await?;
+    let live = queue.live_prefixes().await?;
+    let mut swept = Swept::default();
+    for name in objects {
+        // results/<job>/<token>/<file...>
+        let prefix = name.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+        if live.contains(&prefix) {
+            swept.kept += 1;
+        } else {
+            store.delete(&name).await?;
+            swept.removed += 1;
+        }
+    }
+    Ok(swept)
 }
 
 /// What went wrong with the queue, the store or a job.

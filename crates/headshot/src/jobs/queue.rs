@@ -87,14 +87,16 @@ impl Queue {
         Ok(id)
     }
 
-    /// Takes the oldest job that is queued, or whose worker's lease ran out, for `worker`,
-    /// for `lease`. Jobs claimed `max_attempts` times already are marked failed instead (a
+    /// Takes the oldest job that is queued (and not waiting out a retry's delay), or whose
+    /// worker's lease ran out, for `worker`, for `lease`. Jobs claimed `max_attempts` times already are marked failed instead (a
     /// photo that kills every worker that touches it must not kill them all).
     pub async fn claim(&self, worker: &str, lease: Duration, max_attempts: i32) -> Result<Option<Claim>, JobError> {
         self.client
             .execute(
-                "UPDATE headshot_jobs SET state = 'failed', error = 'its worker stopped ' || attempts || ' times', \
-                 lease_until = NULL WHERE state = 'running' AND lease_until < now() AND attempts >= $1",
+                "UPDATE headshot_jobs SET state = 'failed', lease_until = NULL, finished_at = now(), \
+                 error = CASE WHEN state = 'queued' THEN 'gave up after ' || attempts || ' tries: ' || error \
+                              ELSE 'its worker stopped ' || attempts || ' times' END \
+                 WHERE attempts >= $1 AND (state = 'queued' OR (state = 'running' AND lease_until < now()))",
                 &[&max_attempts],
             )
             .await?;
@@ -107,7 +109,8 @@ impl Queue {
                 "UPDATE headshot_jobs SET state = 'running', token = $1, worker = $2, attempts = attempts + 1, \
                  lease_until = now() + make_interval(secs => $3) \
                  WHERE id = (SELECT id FROM headshot_jobs \
-                             WHERE state = 'queued' OR (state = 'running' AND lease_until < now()) \
+                             WHERE (state = 'queued' AND (lease_until IS NULL OR lease_until < now())) \
+                                OR (state = 'running' AND lease_until < now()) \
                              ORDER BY created_at, id FOR UPDATE SKIP LOCKED LIMIT 1) \
                  RETURNING id, spec, attempts",
                 &[&token, &worker, &lease.as_secs_f64()],
@@ -135,6 +138,17 @@ impl Queue {
     /// Marks the job failed with `error` (a photo that cannot be read: retrying will not help).
     pub async fn fail(&self, claim: &Claim, error: &str) -> Result<bool, JobError> {
         self.fenced(claim, "state = 'failed', error = $3, lease_until = NULL, finished_at = now()", &error).await
+    }
+
+    /// Puts the job back in the queue after a passing failure (the store could not be reached),
+    /// with `error` kept as its last one. It is not taken up again for 2^attempts seconds (at
+    /// most a minute), so a store that is down for a moment does not use up every attempt at
+    /// once; after the last attempt it is failed (`claim`). False if the claim is no longer
+    /// the job's current one.
+    pub async fn release(&self, claim: &Claim, error: &str) -> Result<bool, JobError> {
+        let set = "state = 'queued', error = $3, token = NULL, worker = NULL, \
+                   lease_until = now() + make_interval(secs => least(60, power(2, attempts)))";
+        self.fenced(claim, set, &error).await
     }
 
     /// Applies `set` (whose one parameter, `$3`, is `value`) to the claim's job if the claim is
@@ -179,6 +193,26 @@ impl Queue {
                 attempts: r.get(4),
                 result: r.get(5),
                 error: r.get(6),
+            })
+            .collect())
+    }
+
+    /// The result prefixes the queue refers to: each done job's committed one, and the one each
+    /// running job's current claim is writing. Every other prefix in the store is an orphan (a
+    /// worker that died, or lost its claim and could not clean up).
+    pub async fn live_prefixes(&self) -> Result<std::collections::BTreeSet<String>, JobError> {
+        let rows = self
+            .client
+            .query("SELECT id, state, token, result FROM headshot_jobs WHERE state IN ('done', 'running')", &[])
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let (id, state): (String, String) = (r.get(0), r.get(1));
+                match state.as_str() {
+                    "done" => r.get::<_, Option<String>>(3),
+                    _ => r.get::<_, Option<String>>(2).map(|token| super::result_prefix(&id, &token)),
+                }
             })
             .collect())
     }

@@ -1,6 +1,6 @@
 //! Where photos and outputs live for workers: an `object_store`. A local folder is built in
-//! (what `serve` uses today, and what tests use); a URL of another scheme is refused with the
-//! reason, since the cloud stores (S3, GCS, Azure) are features this build leaves out.
+//! (what tests use, and a shared mount gives many machines one store); S3 and S3-compatible
+//! stores come with the `s3` feature. Any other scheme is refused with the reason.
 
 use std::sync::Arc;
 
@@ -18,14 +18,18 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens `url`: `file:///abs/dir`, or a plain folder path (created if missing).
+    /// Opens `url`: `file:///abs/dir` or a plain folder path (created if missing), or, with the
+    /// `s3` feature, `s3://bucket` or `s3://bucket/prefix`.
     pub fn open(url: &str) -> Result<Store, JobError> {
         let dir = match url.split_once("://") {
             Some(("file", path)) => path.to_string(),
+            Some(("s3", rest)) => return open_s3(url, rest),
             Some((scheme, _)) => {
                 return Err(JobError::StoreUrl {
                     url: url.into(),
-                    reason: format!("{scheme}:// stores are not built in; use a folder or file:///folder"),
+                    reason: format!(
+                        "{scheme}:// stores are not supported; use a folder, file:///folder or s3://bucket"
+                    ),
                 });
             }
             None => url.to_string(),
@@ -35,8 +39,8 @@ impl Store {
         Ok(Store { inner: Arc::new(fs) })
     }
 
-    /// Writes `bytes` at `path`. The local store writes a temporary and renames it, so a
-    /// reader never sees half an object.
+    /// Writes `bytes` at `path`. A reader never sees half an object: the local store writes a
+    /// temporary and renames it, and an S3 object exists only once its upload is complete.
     pub async fn put(&self, path: &str, bytes: Vec<u8>) -> Result<(), JobError> {
         self.inner.put(&ObjectPath::from(path), PutPayload::from(bytes)).await?;
         Ok(())
@@ -62,11 +66,67 @@ impl Store {
         Ok(names)
     }
 
+    /// Removes one object (nothing if it is already gone).
+    pub async fn delete(&self, path: &str) -> Result<(), JobError> {
+        match self.inner.delete(&ObjectPath::from(path)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Removes every object under `prefix`.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), JobError> {
         for name in self.list(prefix).await? {
-            self.inner.delete(&ObjectPath::from(name.as_str())).await?;
+            self.delete(&name).await?;
         }
         Ok(())
+    }
+}
+
+/// An S3 bucket (`rest` is `bucket` or `bucket/prefix`), configured the way AWS's own tools are:
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, and `AWS_ENDPOINT` (with
+/// `AWS_ALLOW_HTTP=true` for a plain-HTTP one) for an S3-compatible server. Requests that fail
+/// for a passing reason (a dropped connection, a 5xx, throttling) are retried by the client
+/// with backoff, up to object_store's defaults (10 tries within 3 minutes).
+#[cfg(feature = "s3")]
+fn open_s3(url: &str, rest: &str) -> Result<Store, JobError> {
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(JobError::StoreUrl { url: url.into(), reason: "no bucket named (s3://bucket/prefix)".into() });
+    }
+    let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+    let prefix = prefix.trim_matches('/');
+    let inner: Arc<dyn ObjectStore> =
+        if prefix.is_empty() { Arc::new(s3) } else { Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)) };
+    Ok(Store { inner })
+}
+
+#[cfg(not(feature = "s3"))]
+fn open_s3(url: &str, _rest: &str) -> Result<Store, JobError> {
+    Err(JobError::StoreUrl {
+        url: url.into(),
+        reason: "this build has no S3 support; build headshot with `--features s3`".into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(url: &str) -> String {
+        match Store::open(url) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("{url} was opened"),
+        }
+    }
+
+    #[test]
+    fn a_store_url_it_cannot_open_is_refused_with_the_reason() {
+        assert!(refusal("gs://bucket").contains("gs:// stores are not supported"));
+        assert!(refusal("s3://").contains("s3://"));
+        #[cfg(not(feature = "s3"))]
+        assert!(refusal("s3://bucket").contains("--features s3"));
+        #[cfg(feature = "s3")]
+        assert!(refusal("s3://").contains("no bucket"));
     }
 }

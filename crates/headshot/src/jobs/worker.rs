@@ -34,6 +34,37 @@ pub struct WorkerStats {
     pub failed: usize,
     /// Jobs whose claim was taken over before they finished: their outputs were discarded.
     pub lost: usize,
+    /// Jobs put back in the queue because the store failed under them.
+    pub retried: usize,
+}
+
+/// Why a job did not finish. The job's own failures (a photo that cannot be read, an unknown
+/// use) will fail again anywhere; the store's may pass, so the job is put back in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Failure {
+    Job(String),
+    Store(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Job(e) => f.write_str(e),
+            Failure::Store(e) => write!(f, "the store failed: {e}"),
+        }
+    }
+}
+
+impl From<JobError> for Failure {
+    /// A missing object will stay missing (its photo was deleted); any other store error may
+    /// pass (a dropped connection, a full disk freed, a bucket back from throttling).
+    fn from(e: JobError) -> Self {
+        match e {
+            JobError::Store(object_store::Error::NotFound { .. }) => Failure::Job(e.to_string()),
+            JobError::Store(_) => Failure::Store(e.to_string()),
+            other => Failure::Job(other.to_string()),
+        }
+    }
 }
 
 /// Runs jobs until told to stop (`exit_when_idle`) or the queue fails.
@@ -44,38 +75,51 @@ pub async fn run(queue: Arc<Queue>, store: Store, opts: WorkerOptions) -> Result
             if opts.exit_when_idle && queue.unfinished().await? == 0 {
                 return Ok(stats);
             }
-            // A lease running out sends no notification: look again within a lease.
+            // A lease running out, or a retry's delay ending, sends no notification: look
+            // again within a lease.
             queue.wait(opts.lease.min(Duration::from_secs(5))).await;
             continue;
         };
         let started = Instant::now();
-        let prefix = format!("results/{}/{}", claim.id, claim.token);
+        let prefix = super::result_prefix(&claim.id, &claim.token);
         let work = tokio::spawn(make(store.clone(), claim.clone(), prefix.clone(), opts.scratch.clone()));
         let outcome = hold_while(&queue, &claim, opts.lease, work).await?;
-        let committed = match &outcome {
+        let applied = match &outcome {
             Ok(()) => queue.commit(&claim, &prefix).await?,
-            Err(reason) => queue.fail(&claim, reason).await?,
+            Err(Failure::Job(reason)) => queue.fail(&claim, reason).await?,
+            Err(e @ Failure::Store(_)) => queue.release(&claim, &e.to_string()).await?,
         };
-        if !committed {
-            // Another worker holds the job now (this one stalled past its lease): what this
-            // one wrote is nobody's result.
-            store.delete_prefix(&prefix).await?;
-            stats.lost += 1;
-        } else if outcome.is_ok() {
-            stats.done += 1;
-        } else {
-            stats.failed += 1;
+        if !applied || outcome.is_err() {
+            // Nobody's result: another worker holds the job now (this one stalled past its
+            // lease), or the job did not finish. What cannot be removed now (the store is
+            // down) stays as an orphan for `headshot jobs --sweep`; the worker carries on.
+            if let Err(e) = store.delete_prefix(&prefix).await {
+                eprintln!("{}: could not remove {prefix}: {e}", opts.name);
+            }
         }
+        let what = match (&outcome, applied) {
+            (_, false) => {
+                stats.lost += 1;
+                "lost to another worker".to_string()
+            }
+            (Ok(()), true) => {
+                stats.done += 1;
+                "done".to_string()
+            }
+            (Err(e @ Failure::Store(_)), true) => {
+                stats.retried += 1;
+                format!("put back in the queue: {e}")
+            }
+            (Err(e), true) => {
+                stats.failed += 1;
+                format!("failed: {e}")
+            }
+        };
         eprintln!(
-            "{}: job {} ({}) {} in {:.1} s",
+            "{}: job {} ({}) {what} in {:.1} s",
             opts.name,
             claim.id,
             claim.spec.name,
-            match (&outcome, committed) {
-                (_, false) => "lost to another worker".to_string(),
-                (Ok(()), true) => "done".to_string(),
-                (Err(e), true) => format!("failed: {e}"),
-            },
             started.elapsed().as_secs_f64()
         );
     }
@@ -88,14 +132,14 @@ async fn hold_while(
     queue: &Queue,
     claim: &Claim,
     lease: Duration,
-    mut work: tokio::task::JoinHandle<Result<(), String>>,
-) -> Result<Result<(), String>, JobError> {
+    mut work: tokio::task::JoinHandle<Result<(), Failure>>,
+) -> Result<Result<(), Failure>, JobError> {
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
     loop {
         tokio::select! {
             done = &mut work => {
-                return Ok(done.unwrap_or_else(|e| Err(format!("the job's task ended: {e}"))));
+                return Ok(done.unwrap_or_else(|e| Err(Failure::Job(format!("the job's task ended: {e}")))));
             }
             _ = tick.tick() => {
                 queue.renew(claim, lease).await?;
@@ -104,30 +148,35 @@ async fn hold_while(
     }
 }
 
-/// Makes one job's outputs and writes them under `prefix`. Errors are the job's (its photo, the
-/// studio), as text for the queue.
-async fn make(store: Store, claim: Claim, prefix: String, scratch: PathBuf) -> Result<(), String> {
+/// Makes one job's outputs and writes them under `prefix`.
+async fn make(store: Store, claim: Claim, prefix: String, scratch: PathBuf) -> Result<(), Failure> {
     let dir = scratch.join(format!("{}-{}", claim.id, claim.token));
     let result = make_in(&store, &claim.spec, &prefix, &dir).await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result
 }
 
-async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Result<(), String> {
-    let bytes = store.get(&spec.input).await.map_err(|e| e.to_string())?;
+async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Result<(), Failure> {
+    // The scratch folder is this machine's: a failure there is the job's, as for `studio`.
+    let local = |e: std::io::Error| Failure::Job(e.to_string());
+    let bytes = store.get(&spec.input).await?;
     // Only the photo's own file name is kept: a job names no path on the machine that queued it.
     let name = Path::new(&spec.name).file_name().map(|n| n.to_string_lossy().into_owned());
     let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| "photo.jpg".into());
     let (input, out) = (dir.join("in").join(&name), dir.join("out"));
-    tokio::fs::create_dir_all(dir.join("in")).await.map_err(|e| e.to_string())?;
-    tokio::fs::write(&input, bytes).await.map_err(|e| e.to_string())?;
+    tokio::fs::create_dir_all(dir.join("in")).await.map_err(local)?;
+    tokio::fs::write(&input, bytes).await.map_err(local)?;
     let spec = spec.clone();
     let run_out = out.clone();
-    tokio::task::spawn_blocking(move || studio_one(&spec, &input, &run_out)).await.map_err(|e| e.to_string())??;
-    for file in files_under(&out).map_err(|e| e.to_string())? {
-        let rel = file.strip_prefix(&out).map_err(|e| e.to_string())?.to_string_lossy().replace('\\', "/");
-        let bytes = tokio::fs::read(&file).await.map_err(|e| e.to_string())?;
-        store.put(&format!("{prefix}/{rel}"), bytes).await.map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || studio_one(&spec, &input, &run_out))
+        .await
+        .map_err(|e| Failure::Job(e.to_string()))?
+        .map_err(Failure::Job)?;
+    for file in files_under(&out).map_err(local)? {
+        let rel =
+            file.strip_prefix(&out).map_err(|e| Failure::Job(e.to_string()))?.to_string_lossy().replace('\\', "/");
+        let bytes = tokio::fs::read(&file).await.map_err(local)?;
+        store.put(&format!("{prefix}/{rel}"), bytes).await?;
     }
     Ok(())
 }

@@ -153,9 +153,119 @@ fn a_worker_killed_mid_job_loses_nothing_and_every_job_is_done_once() {
     }
     assert!(!files_recursively(&store).iter().any(|f| f.to_string_lossy().contains(".partial")));
 
+    // The sweep removes what the victim left and nothing committed: afterwards every job has
+    // exactly its committed prefix, with the same files as before.
+    let committed: BTreeMap<String, usize> = done
+        .iter()
+        .map(|j| {
+            let result = j.result.clone().expect("a result");
+            let n = files_recursively(&store.join(&result)).len();
+            (result, n)
+        })
+        .collect();
+    let status =
+        headshot(&["jobs", "--queue", &url, "--sweep", store.to_str().expect("utf-8")]).status().expect("sweep");
+    assert!(status.success());
+    let mut left: BTreeMap<String, usize> = BTreeMap::new();
+    for f in files_recursively(&store.join("results")) {
+        let rel = f.strip_prefix(&store).expect("in the store");
+        let prefix = rel.iter().take(3).map(|p| p.to_string_lossy()).collect::<Vec<_>>().join("/");
+        *left.entry(prefix).or_default() += 1;
+    }
+    assert_eq!(left, committed, "after the sweep, exactly the committed outputs are left");
+
     // Idempotent: the same photos again are the same jobs.
     enqueue(&photos);
     assert_eq!(jobs(&rt, &queue).len(), 8);
+}
+
+/// The store failing under a job (here: its results folder is a file, so nothing can be
+/// written) is not the photo's fault: the job goes back to the queue with the store's error,
+/// the worker carries on, and once the store is writable again the job is done by the same
+/// worker, on its second attempt, with nothing of the failed attempt left behind.
+#[test]
+fn a_store_failure_puts_the_job_back_and_it_is_done_once_the_store_recovers() {
+    let Some(server) = postgres() else { return };
+    let url = fresh_database(&server, "storefail");
+    let store = scratch("jobs-store-fail");
+    let blocker = store.join("results");
+    std::fs::write(&blocker, b"not a folder").expect("block the results folder");
+    let photo = example("obama.jpg");
+    let args = ["enqueue", "--queue", &url, "--store", store.to_str().expect("utf-8"), "--uses", "linkedin"];
+    let mut args = args.to_vec();
+    args.push(photo.to_str().expect("utf-8"));
+    assert!(headshot(&args).status().expect("enqueue").success());
+    let rt = runtime();
+    let queue = rt.block_on(Queue::connect(&url)).expect("queue");
+    let mut w = worker(&url, &store, "w");
+
+    // Back in the queue, with the store's error, while the worker lives on.
+    let started = Instant::now();
+    let put_back = loop {
+        assert!(started.elapsed() < Duration::from_secs(120), "the job never came back: {:?}", jobs(&rt, &queue));
+        let j = jobs(&rt, &queue).remove(0);
+        if j.state == "queued" && j.attempts == 1 {
+            break j;
+        }
+        assert_ne!(j.state, "failed", "a store error failed the job: {j:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(put_back.error.as_deref().is_some_and(|e| e.contains("store")), "{put_back:?}");
+    assert!(w.try_wait().expect("wait").is_none(), "the worker stopped on a store error");
+    std::fs::remove_file(&blocker).expect("unblock");
+
+    wait_for(&mut w, Duration::from_secs(120));
+    let j = jobs(&rt, &queue).remove(0);
+    assert_eq!((j.state.as_str(), j.attempts, j.worker.as_deref()), ("done", 2, Some("w")), "{j:?}");
+    let result = j.result.expect("a result");
+    let under_results: BTreeSet<String> = files_recursively(&store.join("results"))
+        .iter()
+        .map(|f| {
+            f.strip_prefix(&store)
+                .expect("in")
+                .iter()
+                .take(3)
+                .map(|p| p.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    assert_eq!(under_results, BTreeSet::from([result]));
+}
+
+/// A job put back after a store error waits before it is claimed again, and one that has used
+/// up its attempts is failed with its last error rather than claimed again.
+#[test]
+fn a_job_put_back_waits_and_gives_up_after_its_last_attempt() {
+    let Some(server) = postgres() else { return };
+    let url = fresh_database(&server, "release");
+    runtime().block_on(async {
+        let queue = Queue::connect(&url).await.expect("queue");
+        let spec = |n: &str| JobSpec {
+            input: format!("inputs/{n}.jpg"),
+            name: format!("{n}.jpg"),
+            uses: vec!["linkedin".into()],
+            background: "auto".into(),
+        };
+        let id = queue.enqueue(&spec("a")).await.expect("enqueue");
+        let lease = Duration::from_secs(30);
+        let first = queue.claim("w", lease, 2).await.expect("claim").expect("a job");
+        assert!(queue.release(&first, "the store failed: down").await.expect("release"));
+        // Not again at once: it waits out its delay (2 s after a first attempt).
+        assert!(queue.claim("w", lease, 2).await.expect("claim").is_none(), "claimed during its delay");
+        tokio::time::sleep(Duration::from_millis(2200)).await;
+        let second = queue.claim("w", lease, 2).await.expect("claim").expect("claimed after its delay");
+        assert_eq!((second.id.as_str(), second.attempt), (id.as_str(), 2));
+        // A put-back claim cannot be committed any more.
+        assert!(!queue.commit(&first, "results/x").await.expect("commit"));
+        assert!(queue.release(&second, "the store failed: still down").await.expect("release"));
+        // Two attempts of two: failed, saying why, and never claimed again.
+        assert!(queue.claim("w", lease, 2).await.expect("claim").is_none());
+        let row = queue.jobs().await.expect("jobs").into_iter().find(|j| j.id == id).expect("the job");
+        assert_eq!(row.state, "failed", "{row:?}");
+        let error = row.error.unwrap_or_default();
+        assert!(error.contains("gave up after 2 tries") && error.contains("still down"), "{error}");
+    });
 }
 
 /// A worker that stalls past its lease and comes back cannot commit over the worker that took
@@ -191,5 +301,75 @@ fn a_worker_that_comes_back_late_cannot_overwrite_the_newer_result() {
         assert!(!queue.commit(&late, "results/late").await.expect("commit"), "the late worker committed");
         let row = queue.jobs().await.expect("jobs").into_iter().find(|j| j.id == id).expect("the job");
         assert_eq!((row.state.as_str(), row.result.as_deref()), ("done", Some("results/fresh")));
+    });
+}
+
+/// The S3 store under test, `s3://bucket`: `HEADSHOT_TEST_S3`, with the AWS_* variables the
+/// client reads (CI starts an S3-compatible server on loopback and sets both, and
+/// `HEADSHOT_REQUIRE_S3`, so there the test cannot skip).
+#[cfg(feature = "s3")]
+fn s3() -> Option<String> {
+    match std::env::var("HEADSHOT_TEST_S3") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var_os("HEADSHOT_REQUIRE_S3").is_none() => {
+            eprintln!("skipped: no HEADSHOT_TEST_S3 (s3://bucket, with AWS_ENDPOINT and keys)");
+            None
+        }
+        Err(_) => panic!("HEADSHOT_REQUIRE_S3 is set but HEADSHOT_TEST_S3 is not"),
+    }
+}
+
+/// Two workers share an S3 store: the photos go into the bucket once, every job's outputs come
+/// back out of it and decode, and a sweep there keeps exactly the committed outputs.
+#[cfg(feature = "s3")]
+#[test]
+fn workers_share_an_s3_store() {
+    use headshot::jobs::store::Store;
+    let (Some(server), Some(bucket)) = (postgres(), s3()) else { return };
+    let url = fresh_database(&server, "s3");
+    // A prefix of this run's own in the bucket, so runs never see each other's objects.
+    let store_url = format!("{}/run-{}", bucket.trim_end_matches('/'), std::process::id());
+    let photos = [example("obama.jpg"), example("grace_hopper.jpg"), shared("deepface/img7.jpg")];
+    let mut args = vec!["enqueue", "--queue", &url, "--store", &store_url, "--uses", "linkedin,team-page"];
+    args.extend(photos.iter().map(|p| p.to_str().expect("utf-8 path")));
+    assert!(headshot(&args).status().expect("enqueue").success());
+    let start = |name: &str| {
+        headshot(&["worker", "--queue", &url, "--store", &store_url, "--name", name, "--exit-when-idle"])
+            .spawn()
+            .expect("start a worker")
+    };
+    let mut workers = [start("a"), start("b")];
+    for w in &mut workers {
+        wait_for(w, Duration::from_secs(300));
+    }
+
+    let rt = runtime();
+    let queue = rt.block_on(Queue::connect(&url)).expect("queue");
+    let done = jobs(&rt, &queue);
+    assert_eq!(done.len(), 3);
+    let store = Store::open(&store_url).expect("the S3 store");
+    rt.block_on(async {
+        let inputs = store.list("inputs").await.expect("list inputs");
+        assert_eq!(inputs.len(), 3, "each photo stored once: {inputs:?}");
+        for j in &done {
+            assert_eq!(j.state, "done", "{j:?}");
+            let result = j.result.as_deref().expect("a result");
+            let objects = store.list(result).await.expect("list a result");
+            let jpegs: Vec<&String> = objects.iter().filter(|o| o.ends_with(".jpg")).collect();
+            assert!(!jpegs.is_empty(), "job {}: no outputs in {objects:?}", j.id);
+            for o in jpegs {
+                let bytes = store.get(o).await.expect("get an output");
+                image::load_from_memory(&bytes).unwrap_or_else(|e| panic!("{o}: {e}"));
+            }
+            let report: serde_json::Value =
+                serde_json::from_slice(&store.get(&format!("{result}/report.json")).await.expect("the report"))
+                    .expect("the report parses");
+            assert_eq!(report["photos"].as_array().map_or(0, Vec::len), 1);
+        }
+        // An orphan (a dead worker's prefix) is swept; the committed outputs stay.
+        let before = store.list("results").await.expect("list").len();
+        store.put("results/deadbeef/0000/linkedin/x.jpg", vec![1, 2, 3]).await.expect("put an orphan");
+        let swept = headshot::jobs::sweep(&queue, &store).await.expect("sweep");
+        assert_eq!((swept.removed, swept.kept), (1, before));
     });
 }
