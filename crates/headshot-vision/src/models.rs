@@ -33,6 +33,24 @@ static MATTING: [Lazy; 7] = [Lazy::new(), Lazy::new(), Lazy::new(), Lazy::new(),
 static SEG_SQUARE: Lazy = Lazy::new();
 static SEG_WIDE: Lazy = Lazy::new();
 
+/// Starts loading, each on a thread of its own, the models that follow the detector in the
+/// analysis of a photo with a face in it (the face mesh, the iris model, the square person
+/// segmenter), so that their loading (tens of milliseconds each, mostly tract's optimisation)
+/// overlaps the photo's decoding and detection instead of following it. Only where there is a
+/// core to spare: on one core it would only add the loading of models a photo may not need (one
+/// with no face needs neither landmark model). A model being loaded is waited for, not loaded
+/// twice, and a failed load is reported by the first analysis that needs it.
+pub fn warm_up() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        return;
+    }
+    let loads: [fn(); 3] = [|| drop(face_mesh()), || drop(iris_landmark()), || drop(selfie_square())];
+    for load in loads {
+        // A thread that cannot be started only leaves that model to load on first use.
+        let _ = std::thread::Builder::new().name("model-warm-up".into()).spawn(load);
+    }
+}
+
 /// YuNet, NCHW BGR 0..255 at `DETECTOR_SIDE` square.
 pub fn detector() -> Result<&'static Model, VisionError> {
     DETECTOR.get("yunet", || Model::load("yunet", YUNET, &[1, 3, DETECTOR_SIDE, DETECTOR_SIDE]))

@@ -296,6 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Analyze { json, timings, catalogue: cat, paths } => {
             let started = std::time::Instant::now();
             let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
+            headshot::vision::models::warm_up();
             let (session, failed, times) = analyze(&analyzer, &paths);
             if timings {
                 times.print(&mut std::io::stderr().lock(), started.elapsed())?;
@@ -391,6 +392,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ..defaults
             };
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            headshot::vision::models::warm_up();
             runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -444,6 +446,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             let stats = runtime.block_on(async {
                 let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
+                headshot::vision::models::warm_up();
                 headshot::jobs::worker::run(std::sync::Arc::new(queue), store, opts).await
             })?;
             eprintln!(
@@ -497,6 +500,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let started = std::time::Instant::now();
             let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
+            headshot::vision::models::warm_up();
             let opts = StudioOptions {
                 background,
                 format,
