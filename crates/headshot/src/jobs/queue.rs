@@ -88,13 +88,14 @@ impl Queue {
     }
 
     /// Takes the oldest job that is queued (and not waiting out a retry's delay), or whose
-    /// worker's lease ran out, for `worker`, for `lease`. Jobs claimed `max_attempts` times already are marked failed instead (a
-    /// photo that kills every worker that touches it must not kill them all).
+    /// worker's lease ran out, for `worker`, for `lease`. Jobs claimed `max_attempts` times
+    /// already are marked failed instead (a photo that kills every worker that touches it must
+    /// not kill them all; a store that stays down must not be waited on for ever).
     pub async fn claim(&self, worker: &str, lease: Duration, max_attempts: i32) -> Result<Option<Claim>, JobError> {
         self.client
             .execute(
                 "UPDATE headshot_jobs SET state = 'failed', lease_until = NULL, finished_at = now(), \
-                 error = CASE WHEN state = 'queued' THEN 'gave up after ' || attempts || ' tries: ' || error \
+                 error = CASE WHEN state = 'queued' THEN 'gave up after ' || attempts || ' tries: ' || coalesce(error, '') \
                               ELSE 'its worker stopped ' || attempts || ' times' END \
                  WHERE attempts >= $1 AND (state = 'queued' OR (state = 'running' AND lease_until < now()))",
                 &[&max_attempts],

@@ -16,13 +16,19 @@ use crate::common::*;
 /// The server's URL, or `None` (with a note) where there is none and CI has not said there
 /// must be.
 fn postgres() -> Option<String> {
-    match std::env::var("HEADSHOT_TEST_POSTGRES") {
+    service("HEADSHOT_TEST_POSTGRES", "HEADSHOT_REQUIRE_POSTGRES", "url=$(tests/postgres/start.sh) starts one")
+}
+
+/// A test service's address from `var`, or `None` (with a note saying how to start one) unless
+/// `require` is set, as CI sets it so that there the tests cannot skip.
+fn service(var: &str, require: &str, how: &str) -> Option<String> {
+    match std::env::var(var) {
         Ok(url) => Some(url),
-        Err(_) if std::env::var_os("HEADSHOT_REQUIRE_POSTGRES").is_none() => {
-            eprintln!("skipped: no HEADSHOT_TEST_POSTGRES (url=$(tests/postgres/start.sh) starts one)");
+        Err(_) if std::env::var_os(require).is_none() => {
+            eprintln!("skipped: no {var} ({how})");
             None
         }
-        Err(_) => panic!("HEADSHOT_REQUIRE_POSTGRES is set but HEADSHOT_TEST_POSTGRES is not"),
+        Err(_) => panic!("{require} is set but {var} is not"),
     }
 }
 
@@ -309,14 +315,7 @@ fn a_worker_that_comes_back_late_cannot_overwrite_the_newer_result() {
 /// `HEADSHOT_REQUIRE_S3`, so there the test cannot skip).
 #[cfg(feature = "s3")]
 fn s3() -> Option<String> {
-    match std::env::var("HEADSHOT_TEST_S3") {
-        Ok(url) => Some(url),
-        Err(_) if std::env::var_os("HEADSHOT_REQUIRE_S3").is_none() => {
-            eprintln!("skipped: no HEADSHOT_TEST_S3 (s3://bucket, with AWS_ENDPOINT and keys)");
-            None
-        }
-        Err(_) => panic!("HEADSHOT_REQUIRE_S3 is set but HEADSHOT_TEST_S3 is not"),
-    }
+    service("HEADSHOT_TEST_S3", "HEADSHOT_REQUIRE_S3", "eval \"$(tests/s3/start.sh)\" starts one")
 }
 
 /// Two workers share an S3 store: the photos go into the bucket once, every job's outputs come
