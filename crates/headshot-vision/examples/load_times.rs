@@ -9,12 +9,14 @@ use tract_onnx::prelude::*;
 
 fn main() -> anyhow::Result<()> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");
-    let models: [(&str, &[usize]); 5] = [
-        ("face_detection_yunet_2023mar.onnx", &[1, 3, 640, 640]),
-        ("face_landmark.onnx", &[1, 192, 192, 3]),
-        ("iris_landmark.onnx", &[1, 64, 64, 3]),
-        ("selfie_segmentation.onnx", &[1, 256, 256, 3]),
-        ("selfie_segmentation_landscape.onnx", &[1, 144, 256, 3]),
+    // The input shapes the program fixes when it loads each model (`headshot_vision::models`).
+    use headshot_vision::models::{DETECTOR_SIDE, IRIS_SIDE, MESH_SIDE, SELFIE_SQUARE, SELFIE_WIDE};
+    let models: [(&str, [usize; 4]); 5] = [
+        ("face_detection_yunet_2023mar.onnx", [1, 3, DETECTOR_SIDE, DETECTOR_SIDE]),
+        ("face_landmark.onnx", [1, MESH_SIDE, MESH_SIDE, 3]),
+        ("iris_landmark.onnx", [1, IRIS_SIDE, IRIS_SIDE, 3]),
+        ("selfie_segmentation.onnx", [1, SELFIE_SQUARE.0, SELFIE_SQUARE.1, 3]),
+        ("selfie_segmentation_landscape.onnx", [1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3]),
     ];
     for (file, shape) in models {
         let bytes = std::fs::read(format!("{root}{file}"))?;
@@ -30,7 +32,7 @@ fn main() -> anyhow::Result<()> {
         let opt = decl.into_optimized()?;
         let t_opt = t.elapsed();
         let plan = opt.into_runnable()?;
-        let input = Tensor::zero::<f32>(shape)?;
+        let input = Tensor::zero::<f32>(&shape)?;
         plan.run(tvec!(input.clone().into()))?;
         let t_run1 = t.elapsed();
         let r = Instant::now();

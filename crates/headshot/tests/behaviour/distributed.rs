@@ -67,6 +67,18 @@ fn jobs(rt: &tokio::runtime::Runtime, queue: &Queue) -> Vec<JobRow> {
     rt.block_on(queue.jobs()).expect("jobs")
 }
 
+/// The files under `results/` of a local store, counted by their claim's prefix
+/// (`results/<job>/<token>`, as the queue names a committed result).
+fn result_files(store: &Path) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for f in files_recursively(&store.join("results")) {
+        let rel = f.strip_prefix(store).expect("in the store");
+        let prefix = rel.iter().take(3).map(|p| p.to_string_lossy()).collect::<Vec<_>>().join("/");
+        *counts.entry(prefix).or_default() += 1;
+    }
+    counts
+}
+
 fn wait_for(child: &mut Child, limit: Duration) {
     let started = Instant::now();
     while child.try_wait().expect("wait").is_none() {
@@ -172,13 +184,7 @@ fn a_worker_killed_mid_job_loses_nothing_and_every_job_is_done_once() {
     let status =
         headshot(&["jobs", "--queue", &url, "--sweep", store.to_str().expect("utf-8")]).status().expect("sweep");
     assert!(status.success());
-    let mut left: BTreeMap<String, usize> = BTreeMap::new();
-    for f in files_recursively(&store.join("results")) {
-        let rel = f.strip_prefix(&store).expect("in the store");
-        let prefix = rel.iter().take(3).map(|p| p.to_string_lossy()).collect::<Vec<_>>().join("/");
-        *left.entry(prefix).or_default() += 1;
-    }
-    assert_eq!(left, committed, "after the sweep, exactly the committed outputs are left");
+    assert_eq!(result_files(&store), committed, "after the sweep, exactly the committed outputs are left");
 
     // Idempotent: the same photos again are the same jobs.
     enqueue(&photos);
@@ -224,18 +230,7 @@ fn a_store_failure_puts_the_job_back_and_it_is_done_once_the_store_recovers() {
     let j = jobs(&rt, &queue).remove(0);
     assert_eq!((j.state.as_str(), j.attempts, j.worker.as_deref()), ("done", 2, Some("w")), "{j:?}");
     let result = j.result.expect("a result");
-    let under_results: BTreeSet<String> = files_recursively(&store.join("results"))
-        .iter()
-        .map(|f| {
-            f.strip_prefix(&store)
-                .expect("in")
-                .iter()
-                .take(3)
-                .map(|p| p.to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .collect();
+    let under_results: BTreeSet<String> = result_files(&store).into_keys().collect();
     assert_eq!(under_results, BTreeSet::from([result]));
 }
 
