@@ -46,9 +46,17 @@ pub struct Encoded {
 }
 
 /// The sRGB ICC profile every output carries, so colour-managed viewers show what we meant.
+/// Its creation date is fixed (IEC 61966-2-1's, 1999-10-18): the profile would otherwise carry
+/// the second it was made, and the same photo and options would not give the same bytes twice,
+/// which a re-run job, a cache or a digest of the outputs relies on.
 pub fn srgb_profile() -> Vec<u8> {
-    moxcms::ColorProfile::new_srgb().encode().unwrap_or_default()
+    let mut profile = moxcms::ColorProfile::new_srgb();
+    profile.creation_date_time = SRGB_PROFILE_DATE;
+    profile.encode().unwrap_or_default()
 }
+
+const SRGB_PROFILE_DATE: moxcms::ColorDateTime =
+    moxcms::ColorDateTime { year: 1999, month: 10, day_of_the_month: 18, hours: 0, minutes: 0, seconds: 0 };
 
 /// Encodes `img` as `format` within `max_bytes`. JPEG searches (by bisection) the highest
 /// quality that fits; PNG and WebP are lossless and either fit or fail.
@@ -289,6 +297,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_profile_carries_a_fixed_date_so_the_same_pixels_give_the_same_bytes() {
+        let icc = srgb_profile();
+        // The ICC header's dateTimeNumber: six big-endian u16 at bytes 24..36.
+        let date: Vec<u16> = icc[24..36].chunks(2).map(|b| u16::from_be_bytes([b[0], b[1]])).collect();
+        assert_eq!(date, [1999, 10, 18, 0, 0, 0]);
+        let img = RgbImage::from_pixel(64, 64, image::Rgb([120, 90, 200]));
+        let formats = [Format::Jpeg, Format::Png, Format::Webp];
+        let once: Vec<Vec<u8>> = formats.map(|f| encode(&img, f, u64::MAX).expect("encodes").bytes).to_vec();
+        // A second later, as a re-run job would be.
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        for (f, bytes) in formats.iter().zip(&once) {
+            assert_eq!(&encode(&img, *f, u64::MAX).expect("encodes").bytes, bytes, "{f:?}");
+        }
+    }
+
     use super::*;
 
     /// A document's byte window is kept both ways: under the lower limit is an error that says

@@ -8,9 +8,9 @@ use clap::{Parser, Subcommand};
 use headshot::analysis::Analyzer;
 use headshot::core::report::{ErrorReport, Report, SessionReport};
 use headshot::core::uses::Catalogue;
-use headshot::jobs::JobSpec;
 use headshot::jobs::queue::Queue;
 use headshot::jobs::store::Store;
+use headshot::jobs::{JobPhoto, JobSpec, TeamSpec};
 use headshot::session::{analyze_each, collect_inputs};
 use headshot::studio::StudioOptions;
 use headshot::timings::StageTimes;
@@ -167,8 +167,9 @@ enum Command {
         /// The queue: a PostgreSQL URL (postgres://user@host:port/database).
         #[arg(long, value_name = "URL")]
         queue: String,
-        /// The store photos and outputs are kept in: a folder, file:///folder, or s3://bucket/prefix
-        /// (a build with the `s3` feature; AWS_* variables configure it).
+        /// The store photos and outputs are kept in: a folder, file:///folder, or, in a build with
+        /// the matching feature, s3://bucket/prefix, gs://bucket/prefix or az://container/prefix
+        /// (configured by the cloud's usual AWS_*, GOOGLE_* or AZURE_* variables).
         #[arg(long, value_name = "URL")]
         store: String,
         /// The uses to make, comma-separated (default: every headshot and portrait use).
@@ -177,6 +178,14 @@ enum Command {
         /// As `headshot studio --background`.
         #[arg(long, default_value = "auto", value_name = "BACKGROUND")]
         background: String,
+        /// The photos are one team (as `headshot studio --team`): one job frames them all with
+        /// one eye line, one head size and one backdrop.
+        #[arg(long)]
+        team: bool,
+        /// With --team: make every member's team outputs, even for a photo judged unsuitable
+        /// for the use (as `headshot studio --team-include-all`).
+        #[arg(long, requires = "team")]
+        team_include_all: bool,
         /// Photos or directories.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -188,7 +197,7 @@ enum Command {
         /// The queue: a PostgreSQL URL.
         #[arg(long, value_name = "URL")]
         queue: String,
-        /// The store: a folder, file:///folder, or s3://bucket/prefix (as for `enqueue`).
+        /// The store: a folder, file:///folder, or a cloud bucket (as for `enqueue`).
         #[arg(long, value_name = "URL")]
         store: String,
         /// This worker's name in the queue (default: host name and process id).
@@ -396,7 +405,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Enqueue { queue, store, uses, background, paths } => {
+        Command::Enqueue { queue, store, uses, background, team, team_include_all, paths } => {
             background.parse::<headshot::studio::BackgroundChoice>().map_err(Usage)?;
             let unknown = Catalogue::full().select(&uses);
             if !unknown.is_empty() {
@@ -411,6 +420,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let (queue, store) = (Queue::connect(&queue).await?, Store::open(&store)?);
                 let limits = headshot::core::Limits::default();
                 let mut unread = 0;
+                let mut stored = Vec::new();
                 for file in &files {
                     // A photo that cannot be read is named with the reason; the others are queued.
                     let bytes = match headshot::core::Photo::read_bytes(file, &limits) {
@@ -427,8 +437,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         store.put(&input, bytes).await?;
                     }
                     let name = file.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
-                    let spec = JobSpec { input, name, uses: uses.clone(), background: background.clone() };
-                    println!("{} {}", queue.enqueue(&spec).await?, file.display());
+                    stored.push((JobPhoto { input, name }, file));
+                }
+                let job = |photo: JobPhoto, team: Option<TeamSpec>| JobSpec {
+                    input: photo.input,
+                    name: photo.name,
+                    uses: uses.clone(),
+                    background: background.clone(),
+                    team,
+                };
+                if team {
+                    let mut photos = stored.into_iter().map(|(p, _)| p);
+                    if let Some(first) = photos.next() {
+                        let spec =
+                            job(first, Some(TeamSpec { others: photos.collect(), include_all: team_include_all }));
+                        println!("{} {}", queue.enqueue(&spec).await?, spec.label());
+                    }
+                } else {
+                    for (photo, file) in stored {
+                        println!("{} {}", queue.enqueue(&job(photo, None)).await?, file.display());
+                    }
                 }
                 anyhow::Ok(unread)
             })?;

@@ -17,10 +17,12 @@ pub mod worker;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// What a job makes: one photo (an object in the store) and the studio's options for it.
+/// What a job makes: one photo (an object in the store) and the studio's options for it, or a
+/// team's photos framed together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobSpec {
-    /// The photo's object path in the store (`inputs/<sha256>.<ext>`: named by content).
+    /// The photo's object path in the store (`inputs/<sha256>.<ext>`: named by content); a
+    /// team's first member.
     pub input: String,
     /// The photo's own name, for the outputs' folder and the report.
     pub name: String,
@@ -28,6 +30,30 @@ pub struct JobSpec {
     pub uses: Vec<String>,
     /// The background choice, as `headshot studio --background` takes it.
     pub background: String,
+    /// A team job (`headshot enqueue --team`): its other members, framed with the first as one
+    /// team. One job, not one per member, because the team's common size and eye line are
+    /// settled across all of them; teams are small, so a company's many teams still spread over
+    /// many workers. Absent from a one-photo job's record, whose id is unchanged by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamSpec>,
+}
+
+/// The rest of a team job.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSpec {
+    /// The members after the first, in order.
+    pub others: Vec<JobPhoto>,
+    /// As `headshot studio --team-include-all`: every member's team outputs, even where a
+    /// member's photo is judged unsuitable for the use (the report still says why).
+    #[serde(default)]
+    pub include_all: bool,
+}
+
+/// One photo of a job: where it is in the store, and its own name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobPhoto {
+    pub input: String,
+    pub name: String,
 }
 
 impl JobSpec {
@@ -40,6 +66,22 @@ impl JobSpec {
         // Serialising a plain struct of strings cannot fail.
         h.update(serde_json::to_vec(self).unwrap_or_default());
         hex(&h.finalize()[..16])
+    }
+
+    /// Every photo the job makes outputs of: the one, or the team's members in order.
+    pub fn photos(&self) -> Vec<JobPhoto> {
+        let first = JobPhoto { input: self.input.clone(), name: self.name.clone() };
+        let others = self.team.iter().flat_map(|t| t.others.iter().cloned());
+        std::iter::once(first).chain(others).collect()
+    }
+
+    /// How the queue names the job: the photo's name, or the team's first and how many more.
+    pub fn label(&self) -> String {
+        match &self.team {
+            Some(t) if !t.others.is_empty() => format!("team: {} +{}", self.name, t.others.len()),
+            Some(_) => format!("team: {}", self.name),
+            None => self.name.clone(),
+        }
     }
 }
 
@@ -114,10 +156,45 @@ mod tests {
             name: "a.jpg".into(),
             uses: vec!["linkedin".into()],
             background: "auto".into(),
+            team: None,
         };
         assert_eq!(spec.id(), spec.clone().id());
         assert_eq!(spec.id().len(), 32);
         let other = JobSpec { background: "white".into(), ..spec.clone() };
         assert_ne!(spec.id(), other.id());
+    }
+
+    #[test]
+    fn a_one_photo_job_is_recorded_as_before_teams_existed() {
+        let spec = JobSpec {
+            input: "inputs/ab.jpg".into(),
+            name: "a.jpg".into(),
+            uses: vec![],
+            background: "auto".into(),
+            team: None,
+        };
+        let json = serde_json::to_value(&spec).expect("serialises");
+        assert!(json.get("team").is_none(), "{json}");
+        // A record written before teams existed reads back as a one-photo job with the same id.
+        let old = r#"{"input":"inputs/ab.jpg","name":"a.jpg","uses":[],"background":"auto"}"#;
+        let read: JobSpec = serde_json::from_str(old).expect("an old record reads");
+        assert_eq!((read.id(), read.photos().len()), (spec.id(), 1));
+    }
+
+    #[test]
+    fn a_team_job_lists_its_members_in_order_and_is_not_its_first_members_job() {
+        let one = JobSpec {
+            input: "inputs/a.jpg".into(),
+            name: "a.jpg".into(),
+            uses: vec![],
+            background: "auto".into(),
+            team: None,
+        };
+        let others = vec![JobPhoto { input: "inputs/b.jpg".into(), name: "b.jpg".into() }];
+        let team = JobSpec { team: Some(TeamSpec { others, include_all: false }), ..one.clone() };
+        let names: Vec<String> = team.photos().into_iter().map(|p| p.name).collect();
+        assert_eq!(names, ["a.jpg", "b.jpg"]);
+        assert_ne!(team.id(), one.id());
+        assert_eq!(team.label(), "team: a.jpg +1");
     }
 }

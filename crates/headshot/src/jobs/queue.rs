@@ -80,7 +80,7 @@ impl Queue {
         self.client
             .execute(
                 "INSERT INTO headshot_jobs (id, name, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-                &[&id, &spec.name, &body],
+                &[&id, &spec.label(), &body],
             )
             .await?;
         self.client.batch_execute(&format!("NOTIFY {CHANNEL}")).await?;

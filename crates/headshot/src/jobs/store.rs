@@ -1,6 +1,7 @@
 //! Where photos and outputs live for workers: an `object_store`. A local folder is built in
 //! (what tests use, and a shared mount gives many machines one store); S3 and S3-compatible
-//! stores come with the `s3` feature. Any other scheme is refused with the reason.
+//! stores come with the `s3` feature, Google Cloud Storage with `gcs`, Azure Blob Storage with
+//! `azure`. Any other scheme, or one this build lacks, is refused with the reason.
 
 use std::sync::Arc;
 
@@ -18,17 +19,19 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens `url`: `file:///abs/dir` or a plain folder path (created if missing), or, with the
-    /// `s3` feature, `s3://bucket` or `s3://bucket/prefix`.
+    /// Opens `url`: `file:///abs/dir` or a plain folder path (created if missing), or, in a build
+    /// with the matching feature, `s3://bucket`, `gs://bucket` or `az://container`, each with an
+    /// optional `/prefix`.
     pub fn open(url: &str) -> Result<Store, JobError> {
         let dir = match url.split_once("://") {
             Some(("file", path)) => path.to_string(),
-            Some(("s3", rest)) => return open_s3(url, rest),
+            Some((scheme @ ("s3" | "gs" | "az"), rest)) => return open_cloud(url, scheme, rest),
             Some((scheme, _)) => {
                 return Err(JobError::StoreUrl {
                     url: url.into(),
                     reason: format!(
-                        "{scheme}:// stores are not supported; use a folder, file:///folder or s3://bucket"
+                        "{scheme}:// stores are not supported; use a folder, file:///folder, s3://bucket, \
+                         gs://bucket or az://container"
                     ),
                 });
             }
@@ -83,30 +86,56 @@ impl Store {
     }
 }
 
-/// An S3 bucket (`rest` is `bucket` or `bucket/prefix`), configured the way AWS's own tools are:
-/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, and `AWS_ENDPOINT` (with
-/// `AWS_ALLOW_HTTP=true` for a plain-HTTP one) for an S3-compatible server. Requests that fail
-/// for a passing reason (a dropped connection, a 5xx, throttling) are retried by the client
-/// with backoff, up to object_store's defaults (10 tries within 3 minutes).
-#[cfg(feature = "s3")]
-fn open_s3(url: &str, rest: &str) -> Result<Store, JobError> {
+/// A bucket (an Azure container) of a cloud store, `rest` being `bucket` or `bucket/prefix`,
+/// configured the way the cloud's own tools are (below). Requests that fail for a passing reason
+/// (a dropped connection, a 5xx, throttling) are retried by the client with backoff, up to
+/// object_store's defaults (10 tries within 3 minutes).
+fn open_cloud(url: &str, scheme: &str, rest: &str) -> Result<Store, JobError> {
     let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
-        return Err(JobError::StoreUrl { url: url.into(), reason: "no bucket named (s3://bucket/prefix)".into() });
+        let reason = format!("no bucket named ({scheme}://bucket/prefix)");
+        return Err(JobError::StoreUrl { url: url.into(), reason });
     }
-    let s3 = object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?;
+    let store = bucket_store(url, scheme, bucket)?;
     let prefix = prefix.trim_matches('/');
     let inner: Arc<dyn ObjectStore> =
-        if prefix.is_empty() { Arc::new(s3) } else { Arc::new(object_store::prefix::PrefixStore::new(s3, prefix)) };
+        if prefix.is_empty() { store } else { Arc::new(object_store::prefix::PrefixStore::new(store, prefix)) };
     Ok(Store { inner })
 }
 
-#[cfg(not(feature = "s3"))]
-fn open_s3(url: &str, _rest: &str) -> Result<Store, JobError> {
-    Err(JobError::StoreUrl {
-        url: url.into(),
-        reason: "this build has no S3 support; build headshot with `--features s3`".into(),
-    })
+/// The client for one bucket:
+/// - `s3`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, and `AWS_ENDPOINT` (with
+///   `AWS_ALLOW_HTTP=true` for a plain-HTTP one) for an S3-compatible server;
+/// - `gs`: `GOOGLE_SERVICE_ACCOUNT` (a key file's path) or `GOOGLE_SERVICE_ACCOUNT_KEY` (its
+///   JSON), else the machine's application default credentials;
+/// - `az`: `AZURE_STORAGE_ACCOUNT_NAME` with `AZURE_STORAGE_ACCOUNT_KEY` (or a SAS token, or a
+///   service principal's `AZURE_CLIENT_ID`...), and `AZURE_STORAGE_USE_EMULATOR=true` for Azurite.
+fn bucket_store(url: &str, scheme: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>, JobError> {
+    match scheme {
+        #[cfg(feature = "s3")]
+        "s3" => Ok(Arc::new(object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket).build()?)),
+        #[cfg(feature = "gcs")]
+        "gs" => {
+            Ok(Arc::new(object_store::gcp::GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket).build()?))
+        }
+        #[cfg(feature = "azure")]
+        "az" => {
+            let azure = object_store::azure::MicrosoftAzureBuilder::from_env().with_container_name(bucket);
+            Ok(Arc::new(azure.build()?))
+        }
+        _ => {
+            let _ = bucket;
+            let feature = match scheme {
+                "gs" => "gcs",
+                "az" => "azure",
+                other => other,
+            };
+            Err(JobError::StoreUrl {
+                url: url.into(),
+                reason: format!("this build has no {scheme}:// support; build headshot with `--features {feature}`"),
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -122,11 +151,18 @@ mod tests {
 
     #[test]
     fn a_store_url_it_cannot_open_is_refused_with_the_reason() {
-        assert!(refusal("gs://bucket").contains("gs:// stores are not supported"));
-        assert!(refusal("s3://").contains("s3://"));
-        #[cfg(not(feature = "s3"))]
-        assert!(refusal("s3://bucket").contains("--features s3"));
-        #[cfg(feature = "s3")]
-        assert!(refusal("s3://").contains("no bucket"));
+        assert!(refusal("ftp://host/dir").contains("ftp:// stores are not supported"));
+        for (url, feature) in [("s3://bucket", "s3"), ("gs://bucket", "gcs"), ("az://container", "azure")] {
+            let scheme = &url[..2];
+            assert!(refusal(&format!("{scheme}://")).contains("no bucket named"), "{url}");
+            let built = match feature {
+                "s3" => cfg!(feature = "s3"),
+                "gcs" => cfg!(feature = "gcs"),
+                _ => cfg!(feature = "azure"),
+            };
+            if !built {
+                assert!(refusal(url).contains(&format!("--features {feature}")), "{url}");
+            }
+        }
     }
 }

@@ -119,7 +119,7 @@ pub async fn run(queue: Arc<Queue>, store: Store, opts: WorkerOptions) -> Result
             "{}: job {} ({}) {what} in {:.1} s",
             opts.name,
             claim.id,
-            claim.spec.name,
+            claim.spec.label(),
             started.elapsed().as_secs_f64()
         );
     }
@@ -159,16 +159,18 @@ async fn make(store: Store, claim: Claim, prefix: String, scratch: PathBuf) -> R
 async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Result<(), Failure> {
     // The scratch folder is this machine's: a failure there is the job's, as for `studio`.
     let local = |e: std::io::Error| Failure::Job(e.to_string());
-    let bytes = store.get(&spec.input).await?;
-    // Only the photo's own file name is kept: a job names no path on the machine that queued it.
-    let name = Path::new(&spec.name).file_name().map(|n| n.to_string_lossy().into_owned());
-    let name = name.filter(|n| !n.is_empty()).unwrap_or_else(|| "photo.jpg".into());
-    let (input, out) = (dir.join("in").join(&name), dir.join("out"));
-    tokio::fs::create_dir_all(dir.join("in")).await.map_err(local)?;
-    tokio::fs::write(&input, bytes).await.map_err(local)?;
+    let (in_dir, out) = (dir.join("in"), dir.join("out"));
+    tokio::fs::create_dir_all(&in_dir).await.map_err(local)?;
+    let mut inputs: Vec<PathBuf> = Vec::new();
+    for photo in spec.photos() {
+        let bytes = store.get(&photo.input).await?;
+        let input = in_dir.join(local_name(&photo.name, &inputs));
+        tokio::fs::write(&input, bytes).await.map_err(local)?;
+        inputs.push(input);
+    }
     let spec = spec.clone();
     let run_out = out.clone();
-    tokio::task::spawn_blocking(move || studio_one(&spec, &input, &run_out))
+    tokio::task::spawn_blocking(move || studio_job(&spec, &inputs, &run_out))
         .await
         .map_err(|e| Failure::Job(e.to_string()))?
         .map_err(Failure::Job)?;
@@ -181,8 +183,22 @@ async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Res
     Ok(())
 }
 
-/// The studio on one photo, as `headshot studio --uses ... --background ...` would run it.
-fn studio_one(spec: &JobSpec, input: &Path, out: &Path) -> Result<(), String> {
+/// The file name a job's photo is made under in the scratch folder: only the name's last part
+/// (a job names no path on the machine that queued it), and numbered when a team has two
+/// members of the same name (photos from different folders), so neither overwrites the other.
+fn local_name(name: &str, taken: &[PathBuf]) -> String {
+    let base = Path::new(name).file_name().map(|n| n.to_string_lossy().into_owned());
+    let base = base.filter(|n| !n.is_empty()).unwrap_or_else(|| "photo.jpg".into());
+    let used = |n: &str| taken.iter().any(|p| p.file_name().is_some_and(|f| f.to_string_lossy() == n));
+    if !used(&base) {
+        return base;
+    }
+    (2..).map(|k| format!("{k}-{base}")).find(|n| !used(n)).unwrap_or(base)
+}
+
+/// The studio on a job's photos, as `headshot studio --uses ... --background ... [--team]` would
+/// run it.
+fn studio_job(spec: &JobSpec, inputs: &[PathBuf], out: &Path) -> Result<(), String> {
     let mut analyzer = Analyzer::default();
     if !spec.uses.is_empty() {
         let unknown = analyzer.catalogue.select(&spec.uses);
@@ -191,9 +207,13 @@ fn studio_one(spec: &JobSpec, input: &Path, out: &Path) -> Result<(), String> {
         }
     }
     let background: BackgroundChoice = spec.background.parse().map_err(|e: String| e)?;
-    let opts =
-        StudioOptions { background, names_relative_to: input.parent().map(Path::to_path_buf), ..Default::default() };
-    studio::run(&analyzer, &[input.to_path_buf()], &opts, out, false, |_| {}).map_err(|e| e.to_string())?;
+    let opts = StudioOptions {
+        background,
+        names_relative_to: inputs.first().and_then(|p| p.parent()).map(Path::to_path_buf),
+        include_all: spec.team.as_ref().is_some_and(|t| t.include_all),
+        ..Default::default()
+    };
+    studio::run(&analyzer, inputs, &opts, out, spec.team.is_some(), |_| {}).map_err(|e| e.to_string())?;
     Ok(())
 }
 
@@ -214,4 +234,20 @@ fn files_under(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn team_members_of_the_same_name_get_their_own_files() {
+        let mut taken = Vec::new();
+        for name in ["a/me.jpg", "b/me.jpg", "/etc/../me.jpg", ""] {
+            let n = local_name(name, &taken);
+            taken.push(PathBuf::from("in").join(n));
+        }
+        let names: Vec<String> = taken.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["in/me.jpg", "in/2-me.jpg", "in/3-me.jpg", "in/photo.jpg"]);
+    }
 }

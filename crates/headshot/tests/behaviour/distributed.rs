@@ -191,6 +191,80 @@ fn a_worker_killed_mid_job_loses_nothing_and_every_job_is_done_once() {
     assert_eq!(jobs(&rt, &queue).len(), 8);
 }
 
+/// A team queued as one job (`enqueue --team`) is framed on a worker exactly as `headshot
+/// studio --team` frames it in one process: every output the same, byte for byte, and the same
+/// team record in the report (who is in, who is framed at a size of their own). The photos are
+/// stored once each, and queueing the same team again adds nothing.
+#[test]
+fn a_team_job_on_a_worker_makes_what_the_studio_makes() {
+    let Some(server) = postgres() else { return };
+    let url = fresh_database(&server, "team");
+    let store = scratch("team-store");
+    let photos = ["deepface/img7.jpg", "deepface/img19.jpg", "deepface/img48.jpg"].map(shared);
+    let paths: Vec<&str> = photos.iter().map(|p| p.to_str().expect("utf-8 path")).collect();
+    let uses = "team-page,linkedin";
+    let enqueue = || {
+        let mut args = vec!["enqueue", "--queue", &url, "--store", store.to_str().expect("utf-8"), "--uses", uses];
+        args.push("--team");
+        args.extend(&paths);
+        assert!(headshot(&args).status().expect("enqueue").success());
+    };
+    enqueue();
+    enqueue();
+    let rt = runtime();
+    let queue = rt.block_on(Queue::connect(&url)).expect("queue");
+    let queued = jobs(&rt, &queue);
+    assert_eq!(queued.len(), 1, "one job for the team, queued once: {queued:?}");
+    assert_eq!(queued[0].name, "team: img7.jpg +2");
+    assert_eq!(files_recursively(&store.join("inputs")).len(), 3);
+
+    wait_for(&mut worker(&url, &store, "w"), Duration::from_secs(300));
+    let done = jobs(&rt, &queue);
+    assert_eq!(done[0].state, "done", "{done:?}");
+    let result = store.join(done[0].result.as_deref().expect("a result"));
+
+    let local = scratch("team-local");
+    let mut args = vec!["studio", "--team", "--uses", uses, "--out", local.to_str().expect("utf-8")];
+    args.extend(&paths);
+    assert!(headshot(&args).status().expect("studio").success());
+
+    // The pictures: the same files with the same bytes (the gallery page and the report name
+    // the folders they were made from, so they are compared below by content).
+    let pictures = |dir: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
+        files_recursively(dir)
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "jpg" || e == "png" || e == "webp"))
+            .map(|f| (f.strip_prefix(dir).expect("under").to_path_buf(), std::fs::read(&f).expect("read")))
+            .collect()
+    };
+    let (remote, here) = (pictures(&result), pictures(&local));
+    assert!(remote.keys().any(|p| p.to_string_lossy().contains("team-page")), "{:?}", remote.keys());
+    assert_eq!(remote.keys().collect::<Vec<_>>(), here.keys().collect::<Vec<_>>());
+    let differ: Vec<_> = remote.iter().filter(|(path, bytes)| *bytes != &here[*path]).map(|(p, _)| p).collect();
+    assert!(differ.is_empty(), "differ from the studio's: {differ:?}");
+    // The report: the same members, the same verdicts, the same team sizes.
+    let team_record = |dir: &Path| -> Vec<serde_json::Value> {
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("report.json")).expect("report")).expect("parses");
+        let photos = report["photos"].as_array().cloned().unwrap_or_default();
+        photos
+            .iter()
+            .map(|p| {
+                let outputs = p["outputs"].as_array().cloned().unwrap_or_default();
+                let framed: Vec<_> = outputs
+                    .iter()
+                    .map(|o| [&o["use"], &o["path"], &o["eye_line"], &o["team_size"], &o["included_despite"]])
+                    .map(|fields| fields.map(Clone::clone))
+                    .collect();
+                serde_json::json!({ "framing": p["framing"], "verdicts": p["verdicts"], "outputs": framed })
+            })
+            .collect()
+    };
+    let remote_team = team_record(&result);
+    assert_eq!(remote_team.len(), 3);
+    assert_eq!(remote_team, team_record(&local));
+}
+
 /// The store failing under a job (here: its results folder is a file, so nothing can be
 /// written) is not the photo's fault: the job goes back to the queue with the store's error,
 /// the worker carries on, and once the store is writable again the job is done by the same
@@ -247,6 +321,7 @@ fn a_job_put_back_waits_and_gives_up_after_its_last_attempt() {
             name: format!("{n}.jpg"),
             uses: vec!["linkedin".into()],
             background: "auto".into(),
+            team: None,
         };
         let id = queue.enqueue(&spec("a")).await.expect("enqueue");
         let lease = Duration::from_secs(30);
@@ -283,6 +358,7 @@ fn a_worker_that_comes_back_late_cannot_overwrite_the_newer_result() {
             name: "x.jpg".into(),
             uses: vec!["linkedin".into()],
             background: "auto".into(),
+            team: None,
         };
         let id = queue.enqueue(&spec).await.expect("enqueue");
         let late = queue.claim("late", Duration::from_millis(500), 3).await.expect("claim").expect("a job");
@@ -309,18 +385,33 @@ fn a_worker_that_comes_back_late_cannot_overwrite_the_newer_result() {
 /// client reads (CI starts an S3-compatible server on loopback and sets both, and
 /// `HEADSHOT_REQUIRE_S3`, so there the test cannot skip).
 #[cfg(feature = "s3")]
-fn s3() -> Option<String> {
-    service("HEADSHOT_TEST_S3", "HEADSHOT_REQUIRE_S3", "eval \"$(tests/s3/start.sh)\" starts one")
-}
-
-/// Two workers share an S3 store: the photos go into the bucket once, every job's outputs come
-/// back out of it and decode, and a sweep there keeps exactly the committed outputs.
-#[cfg(feature = "s3")]
 #[test]
 fn workers_share_an_s3_store() {
+    let how = "eval \"$(tests/s3/start.sh)\" starts one";
+    if let Some(bucket) = service("HEADSHOT_TEST_S3", "HEADSHOT_REQUIRE_S3", how) {
+        workers_share_a_cloud_store("s3", &bucket);
+    }
+}
+
+/// The same on Azure Blob Storage, `az://container`: `HEADSHOT_TEST_AZURE`, with the AZURE_*
+/// variables (CI starts Azurite, Microsoft's emulator, on loopback, and sets
+/// `HEADSHOT_REQUIRE_AZURE`).
+#[cfg(feature = "azure")]
+#[test]
+fn workers_share_an_azure_store() {
+    let how = "eval \"$(tests/azure/start.sh)\" starts one";
+    if let Some(container) = service("HEADSHOT_TEST_AZURE", "HEADSHOT_REQUIRE_AZURE", how) {
+        workers_share_a_cloud_store("azure", &container);
+    }
+}
+
+/// Two workers share a cloud store: the photos go into the bucket once, every job's outputs
+/// come back out of it and decode, and a sweep there keeps exactly the committed outputs.
+#[cfg(any(feature = "s3", feature = "azure"))]
+fn workers_share_a_cloud_store(name: &str, bucket: &str) {
     use headshot::jobs::store::Store;
-    let (Some(server), Some(bucket)) = (postgres(), s3()) else { return };
-    let url = fresh_database(&server, "s3");
+    let Some(server) = postgres() else { return };
+    let url = fresh_database(&server, name);
     // A prefix of this run's own in the bucket, so runs never see each other's objects.
     let store_url = format!("{}/run-{}", bucket.trim_end_matches('/'), std::process::id());
     let photos = [example("obama.jpg"), example("grace_hopper.jpg"), shared("deepface/img7.jpg")];
@@ -341,7 +432,7 @@ fn workers_share_an_s3_store() {
     let queue = rt.block_on(Queue::connect(&url)).expect("queue");
     let done = jobs(&rt, &queue);
     assert_eq!(done.len(), 3);
-    let store = Store::open(&store_url).expect("the S3 store");
+    let store = Store::open(&store_url).expect("the cloud store");
     rt.block_on(async {
         let inputs = store.list("inputs").await.expect("list inputs");
         assert_eq!(inputs.len(), 3, "each photo stored once: {inputs:?}");
