@@ -2,10 +2,4 @@
 # Stops the server tests/s3/start.sh started on PORT and removes its folder.
 #
 #   tests/s3/stop.sh [PORT]     (default 54339)
-set -euo pipefail
-port="${1:-54339}"
-record="/tmp/headshot-s3-$port.dir"
-[ -f "$record" ] || exit 0
-dir="$(cat "$record")"
-kill "$(cat "$dir/pid")" 2>/dev/null || true
-rm -rf "$dir" "$record"
+exec "$(dirname "$0")/../stop-server.sh" s3 "${1:-54339}"
