@@ -3,7 +3,7 @@
 # (so a noisy machine hurts every tool alike), on one core and on all of them:
 #   autocrop 2.0.0 (pip; OpenCV YuNet, one face crop per photo)  vs  headshot studio --uses linkedin
 #   libvips via sharp (npm): decode -> resize -> encode of the same outputs  vs  headshot studio
-#   headshot analyze alone
+#   OpenCV (the same pip package): decode -> resize -> YuNet on the same model file  vs  headshot analyze
 # Prints photos per second (median of ROUNDS), the ratios, and peak memory (/usr/bin/time),
 # then peak memory of a 24 MP photo and of a 20- vs a 200-photo batch.
 #
@@ -67,6 +67,8 @@ for set in small 12mp; do
             run floor "$set" "$cores" node tools/bench/floor_batch.mjs "$work/full-$set/report.json" "$work/out"
             run studio "$set" "$cores" "$bin" studio "$work/sets/$set" --out "$work/out"
             run analyze "$set" "$cores" "$bin" analyze --json "$work/sets/$set"
+            run opencv "$set" "$cores" "$venv/bin/python" tools/bench/opencv_detect_batch.py \
+                models/face_detection_yunet_2023mar.onnx "${photos[@]}"
         done
     done
 done
@@ -106,12 +108,15 @@ for s in ("small", "12mp"):
         n = count[s]
         for name, what in (("autocrop", "autocrop 2.0.0 (one 400x400 crop)"), ("linkedin", "headshot studio --uses linkedin"),
                            ("floor", "libvips/sharp floor (same outputs)"), ("studio", "headshot studio (all uses)"),
-                           ("analyze", "headshot analyze")):
+                           ("analyze", "headshot analyze"),
+                           ("opencv", "OpenCV decode + resize + YuNet (detection only)")):
             k = (name, s, cores)
             if k not in runs: continue
             ratio = ""
             if name == "linkedin": ratio = f"{med(('autocrop', s, cores)) / med(k):.2f}x autocrop's speed"
             if name == "studio": ratio = f"{med(k) / med(('floor', s, cores)):.2f}x the floor's time"
+            if name == "analyze" and ("opencv", s, cores) in runs:
+                ratio = f"{med(k) / med(('opencv', s, cores)):.2f}x OpenCV's time"
             print(f"| {s} ({n} photos) | {cores} | {what} | {n / med(k):.2f} | {peak(k):.0f} | {ratio} |")
 print()
 for k, label in ((("studio-24mp", "24mp", 1), "studio, one 24 MP photo, all uses"),
