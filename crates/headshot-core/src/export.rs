@@ -48,11 +48,15 @@ pub struct Encoded {
 /// The sRGB ICC profile every output carries, so colour-managed viewers show what we meant.
 /// Its creation date is fixed (IEC 61966-2-1's, 1999-10-18): the profile would otherwise carry
 /// the second it was made, and the same photo and options would not give the same bytes twice,
-/// which a re-run job, a cache or a digest of the outputs relies on.
-pub fn srgb_profile() -> Vec<u8> {
-    let mut profile = moxcms::ColorProfile::new_srgb();
-    profile.creation_date_time = SRGB_PROFILE_DATE;
-    profile.encode().unwrap_or_default()
+/// which a re-run job, a cache or a digest of the outputs relies on. Built once: every output
+/// carries the same bytes.
+pub fn srgb_profile() -> &'static [u8] {
+    static PROFILE: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        let mut profile = moxcms::ColorProfile::new_srgb();
+        profile.creation_date_time = SRGB_PROFILE_DATE;
+        profile.encode().unwrap_or_default()
+    });
+    &PROFILE
 }
 
 const SRGB_PROFILE_DATE: moxcms::ColorDateTime =
@@ -64,13 +68,13 @@ pub fn encode(img: &RgbImage, format: Format, max_bytes: u64) -> Result<Encoded,
     let icc = srgb_profile();
     match format {
         Format::Jpeg => {
-            let try_q = |q: u8| encode_jpeg(img, q, &icc, None);
+            let try_q = |q: u8| encode_jpeg(img, q, icc, None);
             let (q, bytes) = best_jpeg_under(&try_q, max_bytes)?;
             Ok(Encoded { bytes, format, quality: Some(q) })
         }
         Format::Png | Format::Webp => {
             let (w, h) = img.dimensions();
-            lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgb8, format, max_bytes, &icc)
+            lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgb8, format, max_bytes, icc)
         }
     }
 }
@@ -82,7 +86,7 @@ pub fn encode_rgba(img: &image::RgbaImage, format: Format, max_bytes: u64) -> Re
         return Err(ExportError::NoAlpha { format });
     }
     let (w, h) = img.dimensions();
-    lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgba8, format, max_bytes, &srgb_profile())
+    lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgba8, format, max_bytes, srgb_profile())
 }
 
 fn lossless_within(
@@ -144,7 +148,7 @@ pub fn encode_document(
     let icc = srgb_profile();
     let e = match format {
         Format::Jpeg => {
-            let try_q = |q: u8| encode_jpeg(img, q, &icc, Some(dpi));
+            let try_q = |q: u8| encode_jpeg(img, q, icc, Some(dpi));
             // The best quality worth having that fits under the upper limit...
             let (mut q, mut bytes) = best_jpeg_under(&try_q, max_bytes)?;
             // ...raised, when the file is under the lower limit, to the least quality that
@@ -162,7 +166,7 @@ pub fn encode_document(
         }
         Format::Png => {
             let (w, h) = img.dimensions();
-            let mut e = lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgb8, format, max_bytes, &icc)?;
+            let mut e = lossless_within(img.as_raw(), w, h, image::ExtendedColorType::Rgb8, format, max_bytes, icc)?;
             e.bytes = with_png_dpi(&e.bytes, dpi);
             if e.bytes.len() as u64 > max_bytes {
                 return Err(ExportError::LosslessOverLimit { format, bytes: e.bytes.len(), limit: max_bytes });
@@ -297,6 +301,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn the_profile_carries_a_fixed_date_so_the_same_pixels_give_the_same_bytes() {
         let icc = srgb_profile();
@@ -312,8 +318,6 @@ mod tests {
             assert_eq!(&encode(&img, *f, u64::MAX).expect("encodes").bytes, bytes, "{f:?}");
         }
     }
-
-    use super::*;
 
     /// A document's byte window is kept both ways: under the lower limit is an error that says
     /// so (never padded), and the DPI is in the file.
@@ -380,7 +384,7 @@ mod tests {
         assert!(q < MAX_JPEG_QUALITY);
         // The next quality up would not fit: the search took the highest that does.
         if q < MAX_JPEG_QUALITY - 1 {
-            let up = encode_jpeg(&img, q + 1, &srgb_profile(), None).expect("encodes");
+            let up = encode_jpeg(&img, q + 1, srgb_profile(), None).expect("encodes");
             assert!(up.len() as u64 > limit);
         }
         assert!(matches!(encode(&img, Format::Jpeg, 1000), Err(ExportError::OverLimit { .. })));

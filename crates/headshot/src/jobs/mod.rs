@@ -149,15 +149,14 @@ pub enum JobError {
 mod tests {
     use super::*;
 
+    /// A one-photo job of every use on the automatic background.
+    fn one_photo(input: &str, name: &str) -> JobSpec {
+        JobSpec { input: input.into(), name: name.into(), uses: vec![], background: "auto".into(), team: None }
+    }
+
     #[test]
     fn a_job_id_names_its_work() {
-        let spec = JobSpec {
-            input: "inputs/ab.jpg".into(),
-            name: "a.jpg".into(),
-            uses: vec!["linkedin".into()],
-            background: "auto".into(),
-            team: None,
-        };
+        let spec = JobSpec { uses: vec!["linkedin".into()], ..one_photo("inputs/ab.jpg", "a.jpg") };
         assert_eq!(spec.id(), spec.clone().id());
         assert_eq!(spec.id().len(), 32);
         let other = JobSpec { background: "white".into(), ..spec.clone() };
@@ -166,13 +165,7 @@ mod tests {
 
     #[test]
     fn a_one_photo_job_is_recorded_as_before_teams_existed() {
-        let spec = JobSpec {
-            input: "inputs/ab.jpg".into(),
-            name: "a.jpg".into(),
-            uses: vec![],
-            background: "auto".into(),
-            team: None,
-        };
+        let spec = one_photo("inputs/ab.jpg", "a.jpg");
         let json = serde_json::to_value(&spec).expect("serialises");
         assert!(json.get("team").is_none(), "{json}");
         // A record written before teams existed reads back as a one-photo job with the same id.
@@ -183,13 +176,7 @@ mod tests {
 
     #[test]
     fn a_team_job_lists_its_members_in_order_and_is_not_its_first_members_job() {
-        let one = JobSpec {
-            input: "inputs/a.jpg".into(),
-            name: "a.jpg".into(),
-            uses: vec![],
-            background: "auto".into(),
-            team: None,
-        };
+        let one = one_photo("inputs/a.jpg", "a.jpg");
         let others = vec![JobPhoto { input: "inputs/b.jpg".into(), name: "b.jpg".into() }];
         let team = JobSpec { team: Some(TeamSpec { others, include_all: false }), ..one.clone() };
         let names: Vec<String> = team.photos().into_iter().map(|p| p.name).collect();

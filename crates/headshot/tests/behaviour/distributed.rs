@@ -204,8 +204,8 @@ fn a_team_job_on_a_worker_makes_what_the_studio_makes() {
     let paths: Vec<&str> = photos.iter().map(|p| p.to_str().expect("utf-8 path")).collect();
     let uses = "team-page,linkedin";
     let enqueue = || {
-        let mut args = vec!["enqueue", "--queue", &url, "--store", store.to_str().expect("utf-8"), "--uses", uses];
-        args.push("--team");
+        let store = store.to_str().expect("utf-8");
+        let mut args = vec!["enqueue", "--queue", &url, "--store", store, "--uses", uses, "--team"];
         args.extend(&paths);
         assert!(headshot(&args).status().expect("enqueue").success());
     };
