@@ -146,9 +146,19 @@ enum Command {
         /// Sessions rendered at the same time.
         #[arg(long, default_value_t = 1, value_name = "N")]
         workers: usize,
-        /// Sessions that may wait for a worker; more are refused with 503 and Retry-After.
+        /// Sessions that may wait for a worker (a number; more are refused with 503 and
+        /// Retry-After), or a PostgreSQL URL: then sessions live in that database and the store
+        /// (`--store`), `headshot worker`s render them, and any number of `serve` front-ends on
+        /// the same two answer for any session. The waiting limit is then `--max-waiting`.
+        #[arg(long, default_value = "16", value_name = "N|URL")]
+        queue: ServeQueue,
+        /// The store the workers share, with `--queue URL`: a folder, file:///folder, or a cloud
+        /// bucket (as for `enqueue`).
+        #[arg(long, value_name = "URL")]
+        store: Option<String>,
+        /// Jobs that may wait for a worker in a shared queue before new sessions are refused.
         #[arg(long, default_value_t = 16, value_name = "N")]
-        queue: usize,
+        max_waiting: usize,
         /// Longest one session's render may take; photos not started by then are reported as
         /// not done (e.g. 10m).
         #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "TIME")]
@@ -274,6 +284,28 @@ fn main() -> ExitCode {
 #[error("{0}")]
 struct Usage(String);
 
+/// `serve --queue`: how many sessions may wait for this server's own workers, or the shared
+/// queue its sessions go to instead.
+#[derive(Debug, Clone)]
+enum ServeQueue {
+    Size(usize),
+    Url(String),
+}
+
+impl std::str::FromStr for ServeQueue {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(n) = s.parse() {
+            return Ok(ServeQueue::Size(n));
+        }
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            return Ok(ServeQueue::Url(s.to_string()));
+        }
+        Err(format!("{s:?} is neither a number of sessions nor a postgres:// URL"))
+    }
+}
+
 fn catalogue(args: &CatalogueArgs) -> anyhow::Result<Catalogue> {
     let mut c = Catalogue::full();
     if let Some(path) = &args.catalogue {
@@ -381,7 +413,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(if e.failed.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Serve { addr, data, keep, max_photos, workers, queue, render_budget, max_disk_gib, token } => {
+        Command::Serve {
+            addr,
+            data,
+            keep,
+            max_photos,
+            workers,
+            queue,
+            store,
+            max_waiting,
+            render_budget,
+            max_disk_gib,
+            token,
+        } => {
             if let Some(t) = &token
                 && (t.len() < 16 || !t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
             {
@@ -394,7 +438,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 keep,
                 max_photos: max_photos.max(1),
                 workers: workers.max(1),
-                queue: queue.max(1),
+                queue: match &queue {
+                    ServeQueue::Size(n) => (*n).max(1),
+                    ServeQueue::Url(_) => max_waiting.max(1),
+                },
+                shared: match (queue, store) {
+                    (ServeQueue::Url(queue), Some(store)) => Some(headshot::web::SharedUrls { queue, store }),
+                    (ServeQueue::Url(_), None) => {
+                        return Err(Usage("--queue URL needs --store (the workers' store)".into()).into());
+                    }
+                    (ServeQueue::Size(_), Some(_)) => {
+                        return Err(Usage("--store needs --queue postgres://... (a shared queue)".into()).into());
+                    }
+                    (ServeQueue::Size(_), None) => None,
+                },
                 render_budget,
                 max_disk_bytes: max_disk_gib.max(1).saturating_mul(1 << 30),
                 token,
@@ -445,6 +502,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     uses: uses.clone(),
                     background: background.clone(),
                     team,
+                    session: None,
                 };
                 if team {
                     let mut photos = stored.into_iter().map(|(p, _)| p);

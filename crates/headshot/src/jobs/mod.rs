@@ -36,6 +36,29 @@ pub struct JobSpec {
     /// many workers. Absent from a one-photo job's record, whose id is unchanged by it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<TeamSpec>,
+    /// A web session's render (`headshot serve --queue`): its photos and every option the page
+    /// can set. One job per render, not per photo: a session is small (`--max-photos`), its
+    /// report and gallery cover all its photos, and many users' sessions spread over the
+    /// workers. Absent from other jobs' records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionJob>,
+}
+
+/// The rest of a web session's render job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionJob {
+    /// The session's id: its photos are under `sessions/<id>/inputs/`, and deleting the
+    /// session deletes its jobs.
+    pub id: String,
+    /// Which render of the session this is (1, 2, ...): rendering again, even with the same
+    /// options, is new work, as it is in a server that renders in-process.
+    pub render: u32,
+    /// Every photo of the session, in upload order (the first is also `input`/`name`).
+    pub photos: Vec<JobPhoto>,
+    /// The options the page sent.
+    pub options: crate::web::RenderOptions,
+    /// The render's time budget, seconds: photos not started by then are reported as not done.
+    pub budget_secs: u64,
 }
 
 /// The rest of a team job.
@@ -70,6 +93,9 @@ impl JobSpec {
 
     /// Every photo the job makes outputs of: the one, or the team's members in order.
     pub fn photos(&self) -> Vec<JobPhoto> {
+        if let Some(s) = &self.session {
+            return s.photos.clone();
+        }
         let first = JobPhoto { input: self.input.clone(), name: self.name.clone() };
         let others = self.team.iter().flat_map(|t| t.others.iter().cloned());
         std::iter::once(first).chain(others).collect()
@@ -77,6 +103,10 @@ impl JobSpec {
 
     /// How the queue names the job: the photo's name, or the team's first and how many more.
     pub fn label(&self) -> String {
+        if let Some(s) = &self.session {
+            let short = s.id.get(..8).unwrap_or(&s.id);
+            return format!("session {short} render {}: {} photo(s)", s.render, s.photos.len());
+        }
         match &self.team {
             Some(t) if !t.others.is_empty() => format!("team: {} +{}", self.name, t.others.len()),
             Some(_) => format!("team: {}", self.name),
@@ -151,7 +181,14 @@ mod tests {
 
     /// A one-photo job of every use on the automatic background.
     fn one_photo(input: &str, name: &str) -> JobSpec {
-        JobSpec { input: input.into(), name: name.into(), uses: vec![], background: "auto".into(), team: None }
+        JobSpec {
+            input: input.into(),
+            name: name.into(),
+            uses: vec![],
+            background: "auto".into(),
+            team: None,
+            session: None,
+        }
     }
 
     #[test]
@@ -167,7 +204,7 @@ mod tests {
     fn a_one_photo_job_is_recorded_as_before_teams_existed() {
         let spec = one_photo("inputs/ab.jpg", "a.jpg");
         let json = serde_json::to_value(&spec).expect("serialises");
-        assert!(json.get("team").is_none(), "{json}");
+        assert!(json.get("team").is_none() && json.get("session").is_none(), "{json}");
         // A record written before teams existed reads back as a one-photo job with the same id.
         let old = r#"{"input":"inputs/ab.jpg","name":"a.jpg","uses":[],"background":"auto"}"#;
         let read: JobSpec = serde_json::from_str(old).expect("an old record reads");

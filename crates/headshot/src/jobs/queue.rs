@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, Client, NoTls};
+use tokio_postgres::{AsyncMessage, Client, GenericClient, NoTls};
 
 use super::{JobError, JobSpec};
 
@@ -41,6 +41,8 @@ pub struct JobRow {
     pub state: String,
     pub worker: Option<String>,
     pub attempts: i32,
+    /// Photos finished so far by the claim that holds it (a web session's render reports it).
+    pub progress: i32,
     /// Where its outputs are, once done.
     pub result: Option<String>,
     pub error: Option<String>,
@@ -67,24 +69,14 @@ impl Queue {
                 }
             }
         });
-        // Workers starting together would race to create the table: one at a time.
-        client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} COMMIT;")).await?;
+        create_schema(&client).await?;
         client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
         Ok(Queue { client, wake: tokio::sync::Mutex::new(rx) })
     }
 
     /// Adds a job unless the same work is queued or done already. Returns its id.
     pub async fn enqueue(&self, spec: &JobSpec) -> Result<String, JobError> {
-        let id = spec.id();
-        let body = serde_json::to_string(spec).map_err(|e| JobError::Job { id: id.clone(), reason: e.to_string() })?;
-        self.client
-            .execute(
-                "INSERT INTO headshot_jobs (id, name, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-                &[&id, &spec.label(), &body],
-            )
-            .await?;
-        self.client.batch_execute(&format!("NOTIFY {CHANNEL}")).await?;
-        Ok(id)
+        enqueue_on(&self.client, spec).await
     }
 
     /// Takes the oldest job that is queued (and not waiting out a retry's delay), or whose
@@ -107,7 +99,7 @@ impl Queue {
         let row = self
             .client
             .query_opt(
-                "UPDATE headshot_jobs SET state = 'running', token = $1, worker = $2, attempts = attempts + 1, \
+                "UPDATE headshot_jobs SET state = 'running', token = $1, worker = $2, attempts = attempts + 1, progress = 0, \
                  lease_until = now() + make_interval(secs => $3) \
                  WHERE id = (SELECT id FROM headshot_jobs \
                              WHERE (state = 'queued' AND (lease_until IS NULL OR lease_until < now())) \
@@ -134,6 +126,11 @@ impl Queue {
     /// claim is no longer the job's current one.
     pub async fn commit(&self, claim: &Claim, result: &str) -> Result<bool, JobError> {
         self.fenced(claim, "state = 'done', result = $3, lease_until = NULL, finished_at = now()", &result).await
+    }
+
+    /// Records how many photos the claim has finished; false if it is no longer the job's.
+    pub async fn progress(&self, claim: &Claim, done: i32) -> Result<bool, JobError> {
+        self.fenced(claim, "progress = $3", &done).await
     }
 
     /// Marks the job failed with `error` (a photo that cannot be read: retrying will not help).
@@ -180,7 +177,8 @@ impl Queue {
         let rows = self
             .client
             .query(
-                "SELECT id, name, state, worker, attempts, result, error FROM headshot_jobs ORDER BY created_at, id",
+                "SELECT id, name, state, worker, attempts, progress, result, error FROM headshot_jobs \
+                 ORDER BY created_at, id",
                 &[],
             )
             .await?;
@@ -192,8 +190,9 @@ impl Queue {
                 state: r.get(2),
                 worker: r.get(3),
                 attempts: r.get(4),
-                result: r.get(5),
-                error: r.get(6),
+                progress: r.get(5),
+                result: r.get(6),
+                error: r.get(7),
             })
             .collect())
     }
@@ -228,6 +227,29 @@ impl Queue {
     }
 }
 
+/// Adds a job through `client` (a connection, or a transaction whose other changes it must
+/// stand or fall with) unless the same work is queued or done already; its id. Workers are
+/// woken when the addition is committed.
+pub async fn enqueue_on(client: &impl GenericClient, spec: &JobSpec) -> Result<String, JobError> {
+    let id = spec.id();
+    let body = serde_json::to_string(spec).map_err(|e| JobError::Job { id: id.clone(), reason: e.to_string() })?;
+    client
+        .execute(
+            "INSERT INTO headshot_jobs (id, name, spec) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            &[&id, &spec.label(), &body],
+        )
+        .await?;
+    client.batch_execute(&format!("NOTIFY {CHANNEL}")).await?;
+    Ok(id)
+}
+
+/// Creates the queue's table where it is missing. Workers and front-ends starting together
+/// would race to create it: one at a time, under an advisory lock.
+pub async fn create_schema(client: &Client) -> Result<(), JobError> {
+    client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} COMMIT;")).await?;
+    Ok(())
+}
+
 /// The advisory lock key schema creation holds ("hsjb").
 const SCHEMA_LOCK: i64 = 0x6873_6a62;
 
@@ -246,5 +268,6 @@ CREATE TABLE IF NOT EXISTS headshot_jobs (
     created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at timestamptz
 );
+ALTER TABLE headshot_jobs ADD COLUMN IF NOT EXISTS progress integer NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS headshot_jobs_open ON headshot_jobs (created_at, id) WHERE state IN ('queued', 'running');
 ";

@@ -82,8 +82,9 @@ pub async fn run(queue: Arc<Queue>, store: Store, opts: WorkerOptions) -> Result
         };
         let started = Instant::now();
         let prefix = super::result_prefix(&claim.id, &claim.token);
-        let work = tokio::spawn(make(store.clone(), claim.clone(), prefix.clone(), opts.scratch.clone()));
-        let outcome = hold_while(&queue, &claim, opts.lease, work).await?;
+        let (done_tx, done_rx) = tokio::sync::watch::channel(0);
+        let work = tokio::spawn(make(store.clone(), claim.clone(), prefix.clone(), opts.scratch.clone(), done_tx));
+        let outcome = hold_while(&queue, &claim, opts.lease, work, done_rx).await?;
         let applied = match &outcome {
             Ok(()) => queue.commit(&claim, &prefix).await?,
             Err(Failure::Job(reason)) => queue.fail(&claim, reason).await?,
@@ -125,14 +126,15 @@ pub async fn run(queue: Arc<Queue>, store: Store, opts: WorkerOptions) -> Result
     }
 }
 
-/// Renews the claim every third of a lease until `work` ends; its outcome (the job's error as
-/// text). Losing the claim does not stop the work (it cannot be interrupted), but its commit
-/// will be refused.
+/// Renews the claim every third of a lease until `work` ends, and records the photos it has
+/// finished as `done` counts them; its outcome (the job's error as text). Losing the claim
+/// does not stop the work (it cannot be interrupted), but its commit will be refused.
 async fn hold_while(
     queue: &Queue,
     claim: &Claim,
     lease: Duration,
     mut work: tokio::task::JoinHandle<Result<(), Failure>>,
+    mut done: tokio::sync::watch::Receiver<i32>,
 ) -> Result<Result<(), Failure>, JobError> {
     let mut tick = tokio::time::interval(lease / 3);
     tick.tick().await;
@@ -144,19 +146,36 @@ async fn hold_while(
             _ = tick.tick() => {
                 queue.renew(claim, lease).await?;
             }
+            // Ends (and is left out of this select) once the work has dropped its sender.
+            Ok(()) = done.changed() => {
+                let n = *done.borrow_and_update();
+                queue.progress(claim, n).await?;
+            }
         }
     }
 }
 
-/// Makes one job's outputs and writes them under `prefix`.
-async fn make(store: Store, claim: Claim, prefix: String, scratch: PathBuf) -> Result<(), Failure> {
+/// Makes one job's outputs and writes them under `prefix`; `done` counts its finished photos.
+async fn make(
+    store: Store,
+    claim: Claim,
+    prefix: String,
+    scratch: PathBuf,
+    done: tokio::sync::watch::Sender<i32>,
+) -> Result<(), Failure> {
     let dir = scratch.join(format!("{}-{}", claim.id, claim.token));
-    let result = make_in(&store, &claim.spec, &prefix, &dir).await;
+    let result = make_in(&store, &claim.spec, &prefix, &dir, done).await;
     let _ = tokio::fs::remove_dir_all(&dir).await;
     result
 }
 
-async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Result<(), Failure> {
+async fn make_in(
+    store: &Store,
+    spec: &JobSpec,
+    prefix: &str,
+    dir: &Path,
+    done: tokio::sync::watch::Sender<i32>,
+) -> Result<(), Failure> {
     // The scratch folder is this machine's: a failure there is the job's, as for `studio`.
     let local = |e: std::io::Error| Failure::Job(e.to_string());
     let (in_dir, out) = (dir.join("in"), dir.join("out"));
@@ -170,10 +189,16 @@ async fn make_in(store: &Store, spec: &JobSpec, prefix: &str, dir: &Path) -> Res
     }
     let spec = spec.clone();
     let run_out = out.clone();
-    tokio::task::spawn_blocking(move || studio_job(&spec, &inputs, &run_out))
-        .await
-        .map_err(|e| Failure::Job(e.to_string()))?
-        .map_err(Failure::Job)?;
+    tokio::task::spawn_blocking(move || {
+        let finished = std::sync::atomic::AtomicI32::new(0);
+        let on_photo = || {
+            done.send_replace(finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+        };
+        studio_job(&spec, &inputs, &run_out, &on_photo)
+    })
+    .await
+    .map_err(|e| Failure::Job(e.to_string()))?
+    .map_err(Failure::Job)?;
     for file in files_under(&out).map_err(local)? {
         let rel =
             file.strip_prefix(&out).map_err(|e| Failure::Job(e.to_string()))?.to_string_lossy().replace('\\', "/");
@@ -197,8 +222,20 @@ fn local_name(name: &str, taken: &[PathBuf]) -> String {
 }
 
 /// The studio on a job's photos, as `headshot studio --uses ... --background ... [--team]` would
-/// run it.
-fn studio_job(spec: &JobSpec, inputs: &[PathBuf], out: &Path) -> Result<(), String> {
+/// run it, or as a web server renders a session in-process; `on_photo` after each photo.
+fn studio_job(spec: &JobSpec, inputs: &[PathBuf], out: &Path, on_photo: &(dyn Fn() + Sync)) -> Result<(), String> {
+    let in_dir = inputs.first().and_then(|p| p.parent()).map(Path::to_path_buf);
+    if let Some(session) = &spec.session {
+        let dir = in_dir.unwrap_or_default();
+        let analyzer = crate::web::session_analyzer(&Analyzer::default(), &session.options)?;
+        let opts = StudioOptions {
+            names_relative_to: Some(dir.clone()),
+            deadline: Some(Instant::now() + Duration::from_secs(session.budget_secs)),
+            ..crate::web::studio_options(&session.options, &dir)?
+        };
+        studio::run(&analyzer, inputs, &opts, out, session.options.team, |_| on_photo()).map_err(|e| e.to_string())?;
+        return Ok(());
+    }
     let mut analyzer = Analyzer::default();
     if !spec.uses.is_empty() {
         let unknown = analyzer.catalogue.select(&spec.uses);
@@ -209,11 +246,11 @@ fn studio_job(spec: &JobSpec, inputs: &[PathBuf], out: &Path) -> Result<(), Stri
     let background: BackgroundChoice = spec.background.parse().map_err(|e: String| e)?;
     let opts = StudioOptions {
         background,
-        names_relative_to: inputs.first().and_then(|p| p.parent()).map(Path::to_path_buf),
+        names_relative_to: in_dir,
         include_all: spec.team.as_ref().is_some_and(|t| t.include_all),
         ..Default::default()
     };
-    studio::run(&analyzer, inputs, &opts, out, spec.team.is_some(), |_| {}).map_err(|e| e.to_string())?;
+    studio::run(&analyzer, inputs, &opts, out, spec.team.is_some(), |_| on_photo()).map_err(|e| e.to_string())?;
     Ok(())
 }
 

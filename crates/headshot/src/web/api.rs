@@ -60,7 +60,7 @@ pub async fn vocabulary() -> Json<Value> {
 }
 
 /// A session as the API shows it: its record, links, and the report once done.
-fn view(app: &App, s: &Session) -> Value {
+async fn view(app: &App, s: &Session) -> Value {
     let base = format!("/api/sessions/{}", s.id);
     let mut v = json!({
         "id": s.id,
@@ -84,23 +84,49 @@ fn view(app: &App, s: &Session) -> Value {
         v["error"] = json!(e);
     }
     if s.renders > 0
-        && let Some(report) = read_report(app, &s.id)
+        && let Some(report) = read_report(app, &s.id).await
     {
         v["report"] = report;
     }
     v
 }
 
-fn read_report(app: &App, id: &str) -> Option<Value> {
-    let bytes = std::fs::read(app.store.out(id).join("report.json")).ok()?;
+async fn read_report(app: &App, id: &str) -> Option<Value> {
+    let out = outputs(app, id).await.ok()??;
+    let bytes = tokio::fs::read(out.join("report.json")).await.ok()?;
     serde_json::from_slice(&bytes).ok()
 }
 
-fn session(app: &App, id: &str) -> Result<Session, ApiError> {
+async fn session(app: &App, id: &str) -> Result<Session, ApiError> {
     if !valid_id(id) {
         return Err(ApiError::NoSession);
     }
-    app.store.get(id).ok_or(ApiError::NoSession)
+    match &app.shared {
+        Some(shared) => shared.get(id).await?.ok_or(ApiError::NoSession),
+        None => app.store.get(id).ok_or(ApiError::NoSession),
+    }
+}
+
+/// The folder of the session's latest outputs: its own in the data folder, or this
+/// front-end's copy of its last finished render (`None` before there is one).
+async fn outputs(app: &App, id: &str) -> Result<Option<PathBuf>, ApiError> {
+    match &app.shared {
+        Some(shared) => Ok(shared.outputs(id).await?.map(|(_, dir)| dir)),
+        None => Ok(Some(app.store.out(id))),
+    }
+}
+
+/// Refuses new work when as much is waiting as the server takes (over every front-end when
+/// the queue is shared).
+async fn room_to_render(app: &App) -> Result<(), ApiError> {
+    let Some(shared) = &app.shared else {
+        return if app.has_room() { Ok(()) } else { Err(app.busy()) };
+    };
+    let queued = shared.waiting().await?;
+    if queued < app.config.queue.max(1) {
+        return Ok(());
+    }
+    Err(ApiError::Busy { queued, retry_after: app.retry_after() })
 }
 
 /// Checks options against what the server knows, before anything is queued.
@@ -123,12 +149,12 @@ pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, 
     // Refuse before storing anything when no worker could take it anyway, when as many uploads
     // as allowed are being read, or when there is no room to keep it.
     let reading = app.uploads.clone().try_acquire_owned();
-    let refused = if !app.has_room() {
-        Some(app.busy())
+    let refused = if let Err(e) = room_to_render(&app).await {
+        Some(e)
     } else if reading.is_err() {
         Some(ApiError::TooManyUploads { retry_after: 5 })
     } else {
-        app.make_room().err()
+        app.make_room().await.err()
     };
     if let Some(e) = refused {
         drain(form, DRAIN_BYTES).await;
@@ -141,10 +167,10 @@ pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, 
     let _staging_guard = StagingGuard(staging.clone());
     let limits = UploadLimits { max_photos: app.config.max_photos, max_photo_bytes: app.config.max_photo_bytes };
     let read = upload::read(form, &staging, limits).await;
-    let accepted = read.and_then(|(photos, options)| {
+    let session = read.and_then(|(photos, options)| {
         check_options(&app, &options, &photos)?;
         let t = now();
-        let s = Session {
+        Ok(Session {
             id: id.clone(),
             created: t,
             updated: t,
@@ -155,10 +181,13 @@ pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, 
             renders: 0,
             render_ms: 0,
             error: None,
-        };
-        app.store.insert(s.clone()).map_err(ApiError::io)?;
-        Ok(s)
+        })
     });
+    let accepted = match (session, &app.shared) {
+        (Ok(s), Some(shared)) => shared.create(&s, &staging, app.config.render_budget.as_secs()).await,
+        (Ok(s), None) => app.store.insert(s.clone()).map(|()| s).map_err(ApiError::io),
+        (Err(e), _) => Err(e),
+    };
     let s = match accepted {
         Ok(s) => s,
         Err(e) => {
@@ -166,11 +195,13 @@ pub async fn create(AppState(app): Shared, form: Multipart) -> Result<Response, 
             return Err(e);
         }
     };
-    if let Err(e) = app.submit(&id) {
+    if app.shared.is_none()
+        && let Err(e) = app.submit(&id)
+    {
         app.store.remove(&id);
         return Err(e);
     }
-    let mut r = (StatusCode::ACCEPTED, Json(view(&app, &s))).into_response();
+    let mut r = (StatusCode::ACCEPTED, Json(view(&app, &s).await)).into_response();
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/sessions/{id}")) {
         r.headers_mut().insert(header::LOCATION, loc);
     }
@@ -207,17 +238,17 @@ impl Drop for StagingGuard {
 
 /// `GET /api/sessions/{id}`.
 pub async fn show(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, ApiError> {
-    let s = session(&app, &id)?;
-    Ok(Json(view(&app, &s)))
+    let s = session(&app, &id).await?;
+    Ok(Json(view(&app, &s).await))
 }
 
 /// `GET /api/sessions/{id}/report`: the `contract.md` REPORT document of the last render.
 pub async fn report(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<Json<Value>, ApiError> {
-    let s = session(&app, &id)?;
+    let s = session(&app, &id).await?;
     if s.renders == 0 {
         return Err(ApiError::StillRendering);
     }
-    read_report(&app, &id).map(Json).ok_or(ApiError::NoFile)
+    read_report(&app, &id).await.map(Json).ok_or(ApiError::NoFile)
 }
 
 /// `POST /api/sessions/{id}/render`: render again with other options (JSON `RenderOptions`;
@@ -236,7 +267,7 @@ pub async fn render(
     if !body.is_empty() && !json {
         return Err(ApiError::NotJson);
     }
-    let s = session(&app, &id)?;
+    let s = session(&app, &id).await?;
     if matches!(s.state, State::Queued | State::Running) {
         return Err(ApiError::StillRendering);
     }
@@ -255,8 +286,10 @@ pub async fn render(
     let options: RenderOptions =
         serde_json::from_value(merged).map_err(|e| ApiError::BadOption(format!("options: {e}")))?;
     check_options(&app, &options, &s.photos)?;
-    if !app.has_room() {
-        return Err(app.busy());
+    room_to_render(&app).await?;
+    if let Some(shared) = &app.shared {
+        let s = shared.render(&id, options, app.config.render_budget.as_secs()).await?;
+        return Ok((StatusCode::ACCEPTED, Json(view(&app, &s).await)).into_response());
     }
     // The state is checked again where it is changed, in one step: of two renders asked for
     // at once (a double click), one is queued and the other told the session is rendering.
@@ -276,13 +309,20 @@ pub async fn render(
     app.submit(&id).inspect_err(|_| {
         app.store.update(&id, |s| s.state = if s.renders > 0 { State::Done } else { State::Failed });
     })?;
-    Ok((StatusCode::ACCEPTED, Json(view(&app, &s))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(view(&app, &s).await)).into_response())
 }
 
 /// `DELETE /api/sessions/{id}`: the photos, outputs and record are removed.
 pub async fn delete(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<StatusCode, ApiError> {
-    session(&app, &id)?;
-    app.store.remove(&id);
+    session(&app, &id).await?;
+    match &app.shared {
+        Some(shared) => {
+            shared.remove(&id).await?;
+        }
+        None => {
+            app.store.remove(&id);
+        }
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -327,9 +367,9 @@ pub async fn file(
     UrlPath((id, path)): UrlPath<(String, String)>,
     Query(q): Query<FileQuery>,
 ) -> Result<Response, ApiError> {
-    session(&app, &id)?;
+    session(&app, &id).await?;
     let rel = safe_rel(&path).ok_or(ApiError::NoFile)?;
-    let full = app.store.out(&id).join(&rel);
+    let full = outputs(&app, &id).await?.ok_or(ApiError::NoFile)?.join(&rel);
     // Regular files only: never a link out of the folder.
     let meta = tokio::fs::symlink_metadata(&full).await.map_err(|_| ApiError::NoFile)?;
     if !meta.is_file() {
@@ -352,12 +392,20 @@ pub async fn file(
 
 /// `GET /api/sessions/{id}/download.zip`: every output of the last render and the report.
 pub async fn zip(AppState(app): Shared, UrlPath(id): UrlPath<String>) -> Result<Response, ApiError> {
-    let s = session(&app, &id)?;
+    let s = session(&app, &id).await?;
     if s.renders == 0 || s.state != State::Done {
         return Err(ApiError::StillRendering);
     }
-    let dir = app.store.dir(&id);
-    let out = app.store.out(&id);
+    let (dir, out) = match &app.shared {
+        // A shared render's outputs never change: one zip per render's job.
+        Some(shared) => {
+            let (job, out) = shared.outputs(&id).await?.ok_or(ApiError::StillRendering)?;
+            let dir = shared.zips().join(job);
+            tokio::fs::create_dir_all(&dir).await.map_err(ApiError::io)?;
+            (dir, out)
+        }
+        None => (app.store.dir(&id), app.store.out(&id)),
+    };
     let zip_path = dir.join(format!("headshots-{}.zip", s.renders));
     if !zip_path.exists() {
         let (zp, out) = (zip_path.clone(), out.clone());

@@ -3,9 +3,12 @@
 //! a bounded queue; sessions live on disk (`store`), uploads are checked as they stream in
 //! (`upload`), a fixed number of workers render (`worker`), and the page, its script and the
 //! OpenAPI description are compiled into the binary (`assets`): nothing is fetched from outside.
+//! With a shared queue (`serve --queue postgres://... --store ...`) sessions live in its
+//! database and store instead, and `headshot worker`s render them (`shared`).
 
 mod api;
 mod assets;
+pub mod shared;
 pub mod store;
 mod upload;
 mod worker;
@@ -26,6 +29,16 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::analysis::Analyzer;
 pub use store::{Progress, RenderOptions, Session, State, Store};
+pub(crate) use worker::{session_analyzer, studio_options};
+
+/// Where a front-end that renders nothing itself sends its work (`serve --queue URL --store
+/// URL`): a PostgreSQL queue shared with the workers and the other front-ends, and the object
+/// store they share.
+#[derive(Debug, Clone)]
+pub struct SharedUrls {
+    pub queue: String,
+    pub store: String,
+}
 
 /// Settings of a server.
 #[derive(Debug, Clone)]
@@ -67,6 +80,10 @@ pub struct Config {
     /// A secret every request must carry (`Authorization: Bearer`, or the cookie the page gets
     /// from `/?token=`): required when the server listens beyond this machine.
     pub token: Option<String>,
+    /// Sessions kept in a shared database and store and rendered by `headshot worker`s, instead
+    /// of in the data folder by this process's own workers. The data folder then holds only
+    /// uploads being read and copies of outputs being served.
+    pub shared: Option<SharedUrls>,
 }
 
 impl Default for Config {
@@ -90,6 +107,7 @@ impl Default for Config {
             max_disk_bytes: 20 << 30,
             token: None,
             header_timeout: HEADER_READ_TIMEOUT,
+            shared: None,
         }
     }
 }
@@ -106,6 +124,8 @@ pub struct App {
     pub config: Config,
     pub store: Store,
     pub analyzer: Analyzer,
+    /// The shared queue and store, when sessions live there (`Config::shared`).
+    pub shared: Option<shared::Shared>,
     queue: worker::Queue,
     /// Mean wall time of a session's render, ms (for Retry-After).
     mean_run_ms: AtomicU64,
@@ -119,6 +139,40 @@ impl App {
     /// Opens the data folder, starts the workers and the expiry sweep, and puts sessions a
     /// previous process left queued or running back in the queue. Needs a Tokio runtime.
     pub fn open(config: Config, analyzer: Analyzer) -> std::io::Result<Arc<App>> {
+        let (app, rx) = Self::new(config, analyzer, None)?;
+        worker::start(&app, rx);
+        Ok(app)
+    }
+
+    /// Opens a front-end whose sessions live in the shared queue and store (`Config::shared`,
+    /// or the data folder's as `open` does when there is none): it renders nothing itself, and
+    /// sweeps expired sessions as every front-end does. Needs a Tokio runtime.
+    pub async fn open_shared(config: Config, analyzer: Analyzer) -> anyhow::Result<Arc<App>> {
+        let Some(urls) = config.shared.clone() else { return Ok(Self::open(config, analyzer)?) };
+        let shared = shared::Shared::connect(&urls.queue, &urls.store, &config.data).await?;
+        let (app, _) = Self::new(config, analyzer, Some(shared))?;
+        let sweeper = app.clone();
+        tokio::spawn(async move {
+            let every = (sweeper.config.keep / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+            loop {
+                if let Some(shared) = &sweeper.shared {
+                    if let Err(e) = shared.expire(sweeper.config.keep).await {
+                        eprintln!("headshot: could not sweep expired sessions: {e}");
+                    }
+                    shared.sweep_copies(sweeper.config.keep);
+                }
+                sweeper.store.sweep_orphans(sweeper.config.keep);
+                tokio::time::sleep(every).await;
+            }
+        });
+        Ok(app)
+    }
+
+    fn new(
+        config: Config,
+        analyzer: Analyzer,
+        shared: Option<shared::Shared>,
+    ) -> std::io::Result<(Arc<App>, tokio::sync::mpsc::Receiver<String>)> {
         let store = Store::open(&config.data)?;
         let (queue, rx) = worker::Queue::new(config.queue.max(1));
         let uploads = Arc::new(tokio::sync::Semaphore::new(config.max_uploads.max(1)));
@@ -126,13 +180,13 @@ impl App {
             config,
             store,
             analyzer,
+            shared,
             queue,
             mean_run_ms: AtomicU64::new(5000),
             uploads,
             disk_use: std::sync::Mutex::new(None),
         });
-        worker::start(&app, rx);
-        Ok(app)
+        Ok((app, rx))
     }
 
     /// Seconds a client should wait before trying again when the queue is full: a place in the
@@ -158,8 +212,20 @@ impl App {
 
     /// Makes room for one more upload of up to `max_upload_bytes`: while the sessions or the
     /// disk they use are at their limit, the oldest finished session is swept. `Full` when
-    /// nothing finished is left to sweep.
-    fn make_room(&self) -> Result<(), ApiError> {
+    /// nothing finished is left to sweep. Shared sessions count over every front-end; their
+    /// store's size is the deployment's to watch, not a front-end's.
+    async fn make_room(&self) -> Result<(), ApiError> {
+        let Some(shared) = &self.shared else { return self.make_local_room() };
+        while shared.count().await? >= self.config.max_sessions {
+            let Some(oldest) = shared.oldest_finished().await? else {
+                return Err(ApiError::Full { retry_after: self.retry_after() });
+            };
+            shared.remove(&oldest).await?;
+        }
+        Ok(())
+    }
+
+    fn make_local_room(&self) -> Result<(), ApiError> {
         let limit = self.config.max_disk_bytes;
         loop {
             let over = self.store.len() >= self.config.max_sessions
@@ -434,17 +500,19 @@ pub async fn serve(mut config: Config, analyzer: Analyzer) -> anyhow::Result<()>
         config.token = Some(store::new_id()?);
     }
     let (addr, data) = (config.addr, config.data.clone());
-    let app = App::open(config, analyzer)
-        .map_err(|e| anyhow::anyhow!("cannot use the data folder {}: {e}", data.display()))?;
+    let app = App::open_shared(config, analyzer)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot use the data folder {} or the shared queue: {e}", data.display()))?;
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     let local = listener.local_addr()?;
+    let kept = match &app.config.shared {
+        Some(urls) => format!("sessions in the queue's database, photos and outputs in {}", urls.store),
+        None => format!("data in {}", app.config.data.display()),
+    };
     match &app.config.token {
-        Some(token) => eprintln!(
-            "headshot: serving on http://{local}/?token={token} (the token is needed; data in {})",
-            app.config.data.display()
-        ),
-        None => eprintln!("headshot: serving on http://{local}/ (data in {})", app.config.data.display()),
+        Some(token) => eprintln!("headshot: serving on http://{local}/?token={token} (the token is needed; {kept})"),
+        None => eprintln!("headshot: serving on http://{local}/ ({kept})"),
     }
     serve_on(listener, app, shutdown()).await;
     Ok(())

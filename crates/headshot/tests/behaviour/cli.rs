@@ -68,6 +68,26 @@ fn a_missing_path_is_an_error_not_a_crash_and_usage_errors_exit_2() {
     assert_eq!(headshot(&["no-such-command"]).status.code(), Some(2));
 }
 
+/// `serve --queue` is a number of sessions or a shared queue's URL, and a shared queue needs
+/// the workers' store: each mistake is a usage error with the reason, before anything starts.
+#[test]
+fn serve_refuses_a_shared_queue_without_a_store_and_a_store_without_one() {
+    let cases: [(&[&str], &str); 3] = [
+        (&["serve", "--queue", "postgres://nobody@127.0.0.1:9/x"], "needs --store"),
+        (&["serve", "--store", "/tmp/s"], "needs --queue postgres://"),
+        (
+            &["serve", "--queue", "mysql://db/x", "--store", "/tmp/s"],
+            "neither a number of sessions nor a postgres:// URL",
+        ),
+    ];
+    for (args, reason) in cases {
+        let out = headshot(args);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains(reason), "{args:?}: {said}");
+    }
+}
+
 #[test]
 fn uses_lists_the_catalogue_and_a_custom_file_extends_it() {
     let out = headshot(&["uses", "--json"]);

@@ -322,6 +322,7 @@ fn a_job_put_back_waits_and_gives_up_after_its_last_attempt() {
             uses: vec!["linkedin".into()],
             background: "auto".into(),
             team: None,
+            session: None,
         };
         let id = queue.enqueue(&spec("a")).await.expect("enqueue");
         let lease = Duration::from_secs(30);
@@ -359,6 +360,7 @@ fn a_worker_that_comes_back_late_cannot_overwrite_the_newer_result() {
             uses: vec!["linkedin".into()],
             background: "auto".into(),
             team: None,
+            session: None,
         };
         let id = queue.enqueue(&spec).await.expect("enqueue");
         let late = queue.claim("late", Duration::from_millis(500), 3).await.expect("claim").expect("a job");
@@ -457,4 +459,138 @@ fn workers_share_a_cloud_store(name: &str, bucket: &str) {
         let swept = headshot::jobs::sweep(&queue, &store).await.expect("sweep");
         assert_eq!((swept.removed, swept.kept), (1, before));
     });
+}
+
+/// A JSON answer of a server at `addr`.
+fn get_json(addr: &str, path: &str) -> (u16, serde_json::Value) {
+    let (status, body) = crate::web_hostile::http(addr, "GET", path, None, b"");
+    (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
+}
+
+/// Polls a session on `addr` until its render has ended.
+fn finished(addr: &str, id: &str) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let (status, s) = get_json(addr, &format!("/api/sessions/{id}"));
+        assert_eq!(status, 200, "{s}");
+        if s["state"] == "done" || s["state"] == "failed" {
+            return s;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "session {id} never finished: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every output file a session's report names, fetched from `addr`, by path.
+fn session_files(addr: &str, id: &str, report: &serde_json::Value) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for photo in report["photos"].as_array().into_iter().flatten() {
+        for output in photo["outputs"].as_array().into_iter().flatten() {
+            let path = output["path"].as_str().expect("an output path").to_string();
+            let (status, bytes) =
+                crate::web_hostile::http(addr, "GET", &format!("/api/sessions/{id}/files/{path}"), None, b"");
+            assert_eq!(status, 200, "{path} from {addr}");
+            files.insert(path, bytes);
+        }
+    }
+    files
+}
+
+/// Two `serve` front-ends on one queue and store (`--queue URL --store DIR`), and workers:
+/// a session uploaded to one is seen by the other, rendered by a worker (not by either
+/// front-end), and served by both with the same bytes a server rendering in-process makes. Two
+/// renders asked for at once on the two front-ends give one render; a delete on one is a
+/// delete everywhere, with nothing of the session left in the store.
+#[test]
+fn front_ends_share_sessions_that_workers_render() {
+    use crate::web::{BOUNDARY, Part, multipart, photo};
+    use crate::web_hostile::{http, start_server_with};
+    let Some(server) = postgres() else { return };
+    let url = fresh_database(&server, "web");
+    let store = scratch("web-shared-store");
+    let shared = ["--queue", url.as_str(), "--store", store.to_str().expect("utf-8")];
+    let (front_a, a) = start_server_with(&scratch("web-front-a"), &shared);
+    let (front_b, b) = start_server_with(&scratch("web-front-b"), &shared);
+    let _servers = (Stopped(front_a), Stopped(front_b));
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let parts = || {
+        multipart(&[
+            Part::File("obama.jpg", photo("obama.jpg")),
+            Part::File("grace_hopper.jpg", photo("grace_hopper.jpg")),
+            Part::Text("uses", "linkedin,x"),
+        ])
+    };
+    let (status, body) = http(&a, "POST", "/api/sessions", Some(&content_type), &parts());
+    assert_eq!(status, 202, "{}", String::from_utf8_lossy(&body));
+    let created: serde_json::Value = serde_json::from_slice(&body).expect("json");
+    let id = created["id"].as_str().expect("id").to_string();
+
+    // The other front-end knows the session; nobody renders it until a worker comes.
+    std::thread::sleep(Duration::from_millis(500));
+    let (status, seen) = get_json(&b, &format!("/api/sessions/{id}"));
+    assert_eq!((status, seen["state"].as_str()), (200, Some("queued")), "{seen}");
+    assert_eq!(files_recursively(&store.join("sessions").join(&id).join("inputs")).len(), 2);
+
+    wait_for(&mut worker(&url, &store, "w1"), Duration::from_secs(300));
+    let done = finished(&b, &id);
+    assert_eq!(done["state"], "done", "{done}");
+    assert_eq!((done["renders"].as_u64(), done["progress"]["done"].as_u64()), (Some(1), Some(2)), "{done}");
+    let report = done["report"].clone();
+    assert_eq!(report["photos"].as_array().map(Vec::len), Some(2), "{report}");
+    let (from_a, from_b) = (session_files(&a, &id, &report), session_files(&b, &id, &report));
+    assert!(from_a.keys().any(|p| p.ends_with("linkedin.jpg")), "{:?}", from_a.keys());
+    assert!(from_a == from_b, "the two front-ends serve different bytes");
+
+    // A server rendering in-process makes the same outputs of the same upload.
+    let (local, l) = start_server_with(&scratch("web-front-local"), &[]);
+    let _local = Stopped(local);
+    let (status, body) = http(&l, "POST", "/api/sessions", Some(&content_type), &parts());
+    assert_eq!(status, 202);
+    let local_id =
+        serde_json::from_slice::<serde_json::Value>(&body).expect("json")["id"].as_str().expect("id").to_string();
+    let local_done = finished(&l, &local_id);
+    assert_eq!(local_done["report"]["photos"], report["photos"], "the reports differ");
+    let local_files = session_files(&l, &local_id, &local_done["report"]);
+    let differ: Vec<&String> =
+        from_a.iter().filter(|(p, bytes)| local_files.get(*p) != Some(bytes)).map(|(p, _)| p).collect();
+    assert!(differ.is_empty(), "differ from the in-process render: {differ:?}");
+
+    // Two renders at once, one on each front-end: one is queued, the other told it renders.
+    let render = |addr: String| {
+        std::thread::spawn({
+            let path = format!("/api/sessions/{id}/render");
+            move || http(&addr, "POST", &path, Some("application/json"), br#"{"uses": ["linkedin"]}"#).0
+        })
+    };
+    let (ra, rb) = (render(a.clone()), render(b.clone()));
+    let mut statuses = [ra.join().expect("a"), rb.join().expect("b")];
+    statuses.sort();
+    assert_eq!(statuses, [202, 409]);
+    wait_for(&mut worker(&url, &store, "w2"), Duration::from_secs(300));
+    let again = finished(&a, &id);
+    assert_eq!((again["state"].as_str(), again["renders"].as_u64()), (Some("done"), Some(2)), "{again}");
+    let outputs = again["report"]["photos"][0]["outputs"].as_array().cloned().unwrap_or_default();
+    assert!(outputs.iter().all(|o| o["use"] == "linkedin") && !outputs.is_empty(), "{outputs:?}");
+    let (status, zip) = http(&b, "GET", &format!("/api/sessions/{id}/download.zip"), None, b"");
+    assert_eq!(status, 200);
+    assert!(zip.starts_with(b"PK"), "not a zip");
+
+    // Deleted on one front-end: gone on the other, and from the store and the queue.
+    assert_eq!(http(&b, "DELETE", &format!("/api/sessions/{id}"), None, b"").0, 204);
+    assert_eq!(get_json(&a, &format!("/api/sessions/{id}")).0, 404);
+    assert!(files_recursively(&store.join("sessions")).is_empty(), "photos left in the store");
+    assert!(files_recursively(&store.join("results")).is_empty(), "outputs left in the store");
+    let rt = runtime();
+    let queue = rt.block_on(Queue::connect(&url)).expect("queue");
+    assert!(jobs(&rt, &queue).is_empty(), "jobs left in the queue");
+}
+
+/// A server process, killed when the test ends however it ends.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

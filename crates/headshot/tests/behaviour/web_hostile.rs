@@ -368,7 +368,7 @@ async fn a_slow_headers_client_is_cut_off() {
 }
 
 /// One HTTP/1.1 exchange over a plain socket (`Connection: close`): status and body.
-fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+pub(crate) fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(60))).expect("timeout");
@@ -388,9 +388,15 @@ fn http(addr: &str, method: &str, path: &str, content_type: Option<&str>, body: 
 
 /// `headshot serve` on a free loopback port with `data`; its address.
 fn start_server(data: &std::path::Path) -> (std::process::Child, String) {
+    start_server_with(data, &[])
+}
+
+/// `headshot serve` on a free loopback port with `data` and `more` arguments; its address.
+pub(crate) fn start_server_with(data: &std::path::Path, more: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_headshot"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data", &data.to_string_lossy()])
+        .args(more)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
