@@ -575,13 +575,17 @@ fn front_ends_share_sessions_that_workers_render() {
     assert_eq!(status, 200);
     assert!(zip.starts_with(b"PK"), "not a zip");
 
+    // Each render's worker counted the session's photos as it finished them.
+    let rt = runtime();
+    let queue = rt.block_on(Queue::connect(&url)).expect("queue");
+    let renders = jobs(&rt, &queue);
+    assert_eq!(renders.iter().map(|j| (j.state.as_str(), j.progress)).collect::<Vec<_>>(), [("done", 2), ("done", 2)]);
+
     // Deleted on one front-end: gone on the other, and from the store and the queue.
     assert_eq!(http(&b, "DELETE", &format!("/api/sessions/{id}"), None, b"").0, 204);
     assert_eq!(get_json(&a, &format!("/api/sessions/{id}")).0, 404);
     assert!(files_recursively(&store.join("sessions")).is_empty(), "photos left in the store");
     assert!(files_recursively(&store.join("results")).is_empty(), "outputs left in the store");
-    let rt = runtime();
-    let queue = rt.block_on(Queue::connect(&url)).expect("queue");
     assert!(jobs(&rt, &queue).is_empty(), "jobs left in the queue");
 }
 
