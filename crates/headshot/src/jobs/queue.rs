@@ -243,10 +243,15 @@ pub async fn enqueue_on(client: &impl GenericClient, spec: &JobSpec) -> Result<S
     Ok(id)
 }
 
-/// Creates the queue's table where it is missing. Workers and front-ends starting together
-/// would race to create it: one at a time, under an advisory lock.
+/// Creates the queue's table where it is missing.
 pub async fn create_schema(client: &Client) -> Result<(), JobError> {
-    client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} COMMIT;")).await?;
+    create_tables(client, SCHEMA).await
+}
+
+/// Runs `ddl` (`CREATE ... IF NOT EXISTS`). Workers and front-ends starting together would race
+/// to create the same tables: one at a time, under an advisory lock.
+pub async fn create_tables(client: &Client, ddl: &str) -> Result<(), JobError> {
+    client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {ddl} COMMIT;")).await?;
     Ok(())
 }
 

@@ -19,7 +19,7 @@ use tokio_postgres::{Client, NoTls, Row};
 
 use super::ApiError;
 use super::store::{Progress, RenderOptions, Session, State, now};
-use crate::jobs::queue::{create_schema, enqueue_on};
+use crate::jobs::queue::{create_schema, create_tables, enqueue_on};
 use crate::jobs::store::Store as ObjectStore;
 use crate::jobs::{JobError, JobPhoto, JobSpec, SessionJob};
 
@@ -391,12 +391,9 @@ async fn connect(url: &str) -> Result<Client, JobError> {
     let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
     tokio::spawn(connection);
     create_schema(&client).await?;
-    client.batch_execute(&format!("BEGIN; SELECT pg_advisory_xact_lock({SCHEMA_LOCK}); {SCHEMA} COMMIT;")).await?;
+    create_tables(&client, SCHEMA).await?;
     Ok(client)
 }
-
-/// The advisory lock key this table's creation holds ("hsws").
-const SCHEMA_LOCK: i64 = 0x6873_7773;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS headshot_web_sessions (
