@@ -10,16 +10,8 @@ use tract_onnx::prelude::*;
 
 fn main() -> anyhow::Result<()> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");
-    // The input shapes the program fixes when it loads each model (`headshot_vision::models`).
-    use headshot_vision::models::{DETECTOR_SIDE, IRIS_SIDE, MESH_SIDE, SELFIE_SQUARE, SELFIE_WIDE};
-    let models: [(&str, [usize; 4]); 5] = [
-        ("face_detection_yunet_2023mar.onnx", [1, 3, DETECTOR_SIDE, DETECTOR_SIDE]),
-        ("face_landmark.onnx", [1, MESH_SIDE, MESH_SIDE, 3]),
-        ("iris_landmark.onnx", [1, IRIS_SIDE, IRIS_SIDE, 3]),
-        ("selfie_segmentation.onnx", [1, SELFIE_SQUARE.0, SELFIE_SQUARE.1, 3]),
-        ("selfie_segmentation_landscape.onnx", [1, SELFIE_WIDE.0, SELFIE_WIDE.1, 3]),
-    ];
-    for (i, (file, shape)) in models.into_iter().enumerate() {
+    // The embedded decluttered models, with the input shapes the program fixes.
+    for (name, file, shape) in headshot_vision::models::DECLUTTERED {
         let bytes = std::fs::read(format!("{root}{file}"))?;
         let t = Instant::now();
         let proto = tract_onnx::onnx().proto_model_for_read(&mut Cursor::new(&bytes))?;
@@ -39,7 +31,6 @@ fn main() -> anyhow::Result<()> {
         let r = Instant::now();
         plan.run(tvec!(input.into()))?;
         let run2 = r.elapsed();
-        let (name, _, _) = headshot_vision::models::DECLUTTERED[i];
         let nnef = std::fs::read(format!("{root}decluttered/{name}.nnef.tar"))?;
         let d = Instant::now();
         headshot_vision::runtime::Model::load_decluttered(name, &nnef, &shape)?;

@@ -47,7 +47,7 @@ impl Model {
         shape: &[usize],
         rewrite: impl FnOnce(&mut TypedModel) -> TractResult<()>,
     ) -> Result<Model, VisionError> {
-        let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+        let err = load_error(name);
         let decluttered = optimising(|| {
             let mut typed = typed_from_onnx(onnx, shape)?;
             rewrite(&mut typed)?;
@@ -61,7 +61,7 @@ impl Model {
     /// half of `load`'s work that is the same on every machine was done ahead of time, and
     /// only the machine's own code generation is left.
     pub fn load_decluttered(name: &'static str, nnef_tar: &[u8], shape: &[usize]) -> Result<Model, VisionError> {
-        let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+        let err = load_error(name);
         let model = nnef().model_for_read(&mut Cursor::new(nnef_tar)).map_err(err)?;
         let input = model.input_fact(0).map_err(err)?;
         if input.shape.as_concrete() != Some(shape) {
@@ -73,7 +73,7 @@ impl Model {
 
     /// The runnable plan of a decluttered model, made for this machine's CPU.
     fn from_decluttered(name: &'static str, mut model: TypedModel) -> Result<Model, VisionError> {
-        let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+        let err = load_error(name);
         prefer_the_faster_vector_width();
         optimising(|| model.optimize()).map_err(err)?;
         let plan = model.into_runnable().map_err(err)?;
@@ -107,6 +107,11 @@ impl Model {
     }
 }
 
+/// How a tract error while loading `model` is reported.
+fn load_error(model: &'static str) -> impl Fn(TractError) -> VisionError + Copy {
+    move |e| VisionError::Load { model, reason: format!("{e:#}") }
+}
+
 /// An ONNX model with its single input fixed to `shape` (f32), typed.
 fn typed_from_onnx(onnx: &[u8], shape: &[usize]) -> TractResult<TypedModel> {
     tract_onnx::onnx().model_for_read(&mut Cursor::new(onnx))?.with_input_fact(0, f32::fact(shape).into())?.into_typed()
@@ -134,7 +139,7 @@ fn nnef() -> &'static tract_nnef::framework::Nnef {
 /// shape, so it is done once, ahead of time (`examples/export_decluttered.rs`), and the result
 /// is embedded; a test checks that the embedded files compute what the ONNX ones do.
 pub fn decluttered_nnef(name: &'static str, onnx: &[u8], shape: &[usize]) -> Result<Vec<u8>, VisionError> {
-    let err = |e: TractError| VisionError::Load { model: name, reason: format!("{e:#}") };
+    let err = load_error(name);
     let decluttered = optimising(|| typed_from_onnx(onnx, shape)?.into_decluttered()).map_err(err)?;
     nnef().write_to_tar_with_config(&decluttered, Vec::new(), false, true).map_err(err)
 }

@@ -226,13 +226,9 @@ fn local_name(name: &str, taken: &[PathBuf]) -> String {
 fn studio_job(spec: &JobSpec, inputs: &[PathBuf], out: &Path, on_photo: &(dyn Fn() + Sync)) -> Result<(), String> {
     let in_dir = inputs.first().and_then(|p| p.parent()).map(Path::to_path_buf);
     if let Some(session) = &spec.session {
+        let until = Instant::now() + Duration::from_secs(session.budget_secs);
         let dir = in_dir.unwrap_or_default();
-        let analyzer = crate::web::session_analyzer(&Analyzer::default(), &session.options)?;
-        let opts = StudioOptions {
-            names_relative_to: Some(dir.clone()),
-            deadline: Some(Instant::now() + Duration::from_secs(session.budget_secs)),
-            ..crate::web::studio_options(&session.options, &dir)?
-        };
+        let (analyzer, opts) = crate::web::session_studio(&Analyzer::default(), &session.options, &dir, until)?;
         studio::run(&analyzer, inputs, &opts, out, session.options.team, |_| on_photo()).map_err(|e| e.to_string())?;
         return Ok(());
     }

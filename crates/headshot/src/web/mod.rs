@@ -29,7 +29,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::analysis::Analyzer;
 pub use store::{Progress, RenderOptions, Session, State, Store};
-pub(crate) use worker::{session_analyzer, studio_options};
+pub(crate) use worker::session_studio;
 
 /// Where a front-end that renders nothing itself sends its work (`serve --queue URL --store
 /// URL`): a PostgreSQL queue shared with the workers and the other front-ends, and the object
@@ -118,6 +118,19 @@ pub fn default_data_dir() -> PathBuf {
     dirs::data_dir().map_or_else(|| PathBuf::from("headshot-data"), |d| d.join("headshot"))
 }
 
+/// Sweeps the app's sessions (`App::sweep`) now and then: four times per `keep`, between once
+/// a second and once every ten minutes.
+fn start_sweeper(app: &Arc<App>) {
+    let app = app.clone();
+    tokio::spawn(async move {
+        let every = (app.config.keep / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
+        loop {
+            app.sweep().await;
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct App {
@@ -151,21 +164,29 @@ impl App {
         let Some(urls) = config.shared.clone() else { return Ok(Self::open(config, analyzer)?) };
         let shared = shared::Shared::connect(&urls.queue, &urls.store, &config.data).await?;
         let (app, _) = Self::new(config, analyzer, Some(shared))?;
-        let sweeper = app.clone();
-        tokio::spawn(async move {
-            let every = (sweeper.config.keep / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
-            loop {
-                if let Some(shared) = &sweeper.shared {
-                    if let Err(e) = shared.expire(sweeper.config.keep).await {
-                        eprintln!("headshot: could not sweep expired sessions: {e}");
-                    }
-                    shared.sweep_copies(sweeper.config.keep);
-                }
-                sweeper.store.sweep_orphans(sweeper.config.keep);
-                tokio::time::sleep(every).await;
-            }
-        });
+        start_sweeper(&app);
         Ok(app)
+    }
+
+    /// Removes the sessions untouched for `keep` (a render under way is never swept), and what
+    /// nobody owns any more: folders without a session, abandoned uploads, and a shared
+    /// front-end's copies of outputs not read for as long.
+    async fn sweep(&self) {
+        let keep = self.config.keep;
+        match &self.shared {
+            Some(shared) => {
+                if let Err(e) = shared.expire(keep).await {
+                    eprintln!("headshot: could not sweep expired sessions: {e}");
+                }
+                shared.sweep_copies(keep);
+            }
+            None => {
+                for id in self.store.expired(store::now(), keep) {
+                    self.store.remove(&id);
+                }
+            }
+        }
+        self.store.sweep_orphans(keep);
     }
 
     fn new(

@@ -109,6 +109,12 @@ fn with_job(mut s: Session, job: Option<JobState>) -> Session {
     s
 }
 
+/// A session whose render was queued by the change just committed: its job is new (its id
+/// names the session and the render's number), so nothing has happened to it yet.
+fn just_queued(s: Session) -> Session {
+    with_job(s, Some(JobState { state: "queued".into(), progress: 0, error: None, finished: None }))
+}
+
 /// The session and its current job from a row of `SESSION_AND_JOB`.
 fn from_row(row: &Row) -> Result<(Session, i32, Vec<String>), ApiError> {
     let record: String = row.get(0);
@@ -164,7 +170,7 @@ impl Shared {
             let _ = self.store.delete_prefix(&format!("sessions/{}", s.id)).await;
             return Err(e);
         }
-        self.get(&s.id).await?.ok_or(ApiError::NoSession)
+        Ok(just_queued(s.clone()))
     }
 
     /// Records a new session with its first render queued, as one change.
@@ -218,8 +224,7 @@ impl Shared {
         )
         .await?;
         tx.commit().await?;
-        drop(db);
-        self.get(id).await?.ok_or(ApiError::NoSession)
+        Ok(just_queued(s))
     }
 
     /// Removes the session: its record, its jobs, its photos and every output in the store and

@@ -61,7 +61,7 @@ impl App {
     }
 }
 
-/// Starts the workers, the expiry sweep, and re-queues what a previous process left unfinished.
+/// Starts the workers and the expiry sweep, and re-queues what a previous process left unfinished.
 pub fn start(app: &Arc<App>, rx: mpsc::Receiver<String>) {
     let rx = Arc::new(Mutex::new(rx));
     for n in 0..app.config.workers.max(1) {
@@ -91,17 +91,7 @@ pub fn start(app: &Arc<App>, rx: mpsc::Receiver<String>) {
             }
         }
     });
-    let sweeper = app.clone();
-    tokio::spawn(async move {
-        let every = (sweeper.config.keep / 4).clamp(Duration::from_secs(1), Duration::from_secs(600));
-        loop {
-            for id in sweeper.store.expired(now(), sweeper.config.keep) {
-                sweeper.store.remove(&id);
-            }
-            sweeper.store.sweep_orphans(sweeper.config.keep);
-            tokio::time::sleep(every).await;
-        }
-    });
+    super::start_sweeper(app);
 }
 
 /// Gives one session a turn: renders its photos until they are done or the turn is over, and
@@ -203,18 +193,29 @@ pub fn session_analyzer(base: &Analyzer, o: &RenderOptions) -> Result<Analyzer, 
     Ok(a)
 }
 
+/// The analyzer and studio options a session's photos in `inputs` are rendered with, here or by
+/// a worker of a shared queue (`jobs::worker`): the report names photos as the person uploaded
+/// them, never by where they are kept, and photos not started by `until` are reported as not
+/// done.
+pub fn session_studio(
+    base: &Analyzer,
+    o: &RenderOptions,
+    inputs: &Path,
+    until: Instant,
+) -> Result<(Analyzer, StudioOptions), String> {
+    let opts = studio_options(o, inputs)?;
+    let opts = StudioOptions { names_relative_to: Some(inputs.to_path_buf()), deadline: Some(until), ..opts };
+    Ok((session_analyzer(base, o)?, opts))
+}
+
 /// Renders a session's photos that are not finished yet, starting none after `until`; the
 /// number of photos left for another turn.
 fn render_session(app: &App, s: &Session, until: Instant) -> Result<usize, String> {
     let (inputs, out) = (app.store.inputs(&s.id), app.store.out(&s.id));
-    let opts = studio_options(&s.options, &inputs)?;
-    let analyzer = session_analyzer(&app.analyzer, &s.options)?;
+    let (analyzer, opts) = session_studio(&app.analyzer, &s.options, &inputs, until)?;
     let paths: Vec<PathBuf> = s.photos.iter().map(|p| inputs.join(&p.name)).collect();
     // Every finished photo reports once per turn, those a previous turn finished included.
     let done = AtomicUsize::new(0);
-    // The report names photos as the person uploaded them, never by where the server keeps
-    // them; a session gets its time budget, and photos past it are reported as not done.
-    let opts = StudioOptions { names_relative_to: Some(inputs.clone()), deadline: Some(until), ..opts };
     let first_turn = s.render_ms == 0;
     let run = studio::run(&analyzer, &paths, &opts, &out, s.options.team, |_| {
         let d = (done.fetch_add(1, Ordering::Relaxed) + 1).min(paths.len());

@@ -467,20 +467,6 @@ fn get_json(addr: &str, path: &str) -> (u16, serde_json::Value) {
     (status, serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
 }
 
-/// Polls a session on `addr` until its render has ended.
-fn finished(addr: &str, id: &str) -> serde_json::Value {
-    let started = Instant::now();
-    loop {
-        let (status, s) = get_json(addr, &format!("/api/sessions/{id}"));
-        assert_eq!(status, 200, "{s}");
-        if s["state"] == "done" || s["state"] == "failed" {
-            return s;
-        }
-        assert!(started.elapsed() < Duration::from_secs(300), "session {id} never finished: {s}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Every output file a session's report names, fetched from `addr`, by path.
 fn session_files(addr: &str, id: &str, report: &serde_json::Value) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
@@ -504,7 +490,7 @@ fn session_files(addr: &str, id: &str, report: &serde_json::Value) -> BTreeMap<S
 #[test]
 fn front_ends_share_sessions_that_workers_render() {
     use crate::web::{BOUNDARY, Part, multipart, photo};
-    use crate::web_hostile::{http, start_server_with};
+    use crate::web_hostile::{finished_over_http, http, start_server_with};
     let Some(server) = postgres() else { return };
     let url = fresh_database(&server, "web");
     let store = scratch("web-shared-store");
@@ -532,7 +518,7 @@ fn front_ends_share_sessions_that_workers_render() {
     assert_eq!(files_recursively(&store.join("sessions").join(&id).join("inputs")).len(), 2);
 
     wait_for(&mut worker(&url, &store, "w1"), Duration::from_secs(300));
-    let done = finished(&b, &id);
+    let done = finished_over_http(&b, &id);
     assert_eq!(done["state"], "done", "{done}");
     assert_eq!((done["renders"].as_u64(), done["progress"]["done"].as_u64()), (Some(1), Some(2)), "{done}");
     let report = done["report"].clone();
@@ -548,7 +534,7 @@ fn front_ends_share_sessions_that_workers_render() {
     assert_eq!(status, 202);
     let local_id =
         serde_json::from_slice::<serde_json::Value>(&body).expect("json")["id"].as_str().expect("id").to_string();
-    let local_done = finished(&l, &local_id);
+    let local_done = finished_over_http(&l, &local_id);
     assert_eq!(local_done["report"]["photos"], report["photos"], "the reports differ");
     let local_files = session_files(&l, &local_id, &local_done["report"]);
     let differ: Vec<&String> =
@@ -567,7 +553,7 @@ fn front_ends_share_sessions_that_workers_render() {
     statuses.sort();
     assert_eq!(statuses, [202, 409]);
     wait_for(&mut worker(&url, &store, "w2"), Duration::from_secs(300));
-    let again = finished(&a, &id);
+    let again = finished_over_http(&a, &id);
     assert_eq!((again["state"].as_str(), again["renders"].as_u64()), (Some("done"), Some(2)), "{again}");
     let outputs = again["report"]["photos"][0]["outputs"].as_array().cloned().unwrap_or_default();
     assert!(outputs.iter().all(|o| o["use"] == "linkedin") && !outputs.is_empty(), "{outputs:?}");

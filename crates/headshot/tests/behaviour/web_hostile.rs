@@ -386,6 +386,21 @@ pub(crate) fn http(addr: &str, method: &str, path: &str, content_type: Option<&s
     (status, answer[start..].to_vec())
 }
 
+/// A session of the server at `addr`, polled until its render has ended (or a generous time
+/// has passed).
+pub(crate) fn finished_over_http(addr: &str, id: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let (_, body) = http(addr, "GET", &format!("/api/sessions/{id}"), None, b"");
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        if v["state"] == "done" || v["state"] == "failed" {
+            return v;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "session {id} never finished: {v}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// `headshot serve` on a free loopback port with `data`; its address.
 fn start_server(data: &std::path::Path) -> (std::process::Child, String) {
     start_server_with(data, &[])
@@ -458,16 +473,7 @@ fn a_server_killed_mid_render_and_mid_upload_resumes_every_accepted_session() {
     let (mut server, addr) = start_server(&data);
     assert_eq!(data.join("uploads").read_dir().expect("uploads").count(), 0, "the half upload survived");
     for id in &ids {
-        let started = Instant::now();
-        let v = loop {
-            let (_, body) = http(&addr, "GET", &format!("/api/sessions/{id}"), None, b"");
-            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-            if v["state"] == "done" || v["state"] == "failed" {
-                break v;
-            }
-            assert!(started.elapsed() < Duration::from_secs(300), "session {id} never finished: {v}");
-            std::thread::sleep(Duration::from_millis(100));
-        };
+        let v = finished_over_http(&addr, id);
         assert_eq!(v["state"], "done", "{v}");
         for p in v["report"]["photos"].as_array().expect("photos") {
             for o in p["outputs"].as_array().into_iter().flatten() {
