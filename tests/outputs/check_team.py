@@ -8,9 +8,12 @@ distance between scales and mirror images, more than a team page may differ by.
 
 - eye line: the eyes' height in the frame, spread (max - min) within EYE_LINE_SPREAD of the
   output height;
-- head size: the distance between the eyes over the output height, spread (max - min over the
-  mean) within HEAD_SPREAD; a member whose report says they are framed tighter than the team
-  (`team_size`, their photo had no room) is measured against that claim;
+- head size: the distance between the eyes over the output height, as it would be seen with the
+  face turned to the camera (divided by the cosine of the head's turn, which the ruler reads off
+  the depth of the eye corners in OpenCV's run of the face mesh: a head turned 15 degrees shows
+  its eyes 3.4 % closer together and is no smaller), spread (max - min over the mean) within
+  HEAD_SPREAD; a member whose report says they are framed tighter than the team (`team_size`,
+  their photo had no room) is measured against that claim;
 - light: the mean luminance of the middle of each face, spread within LIGHT_SPREAD of the
   mean (printed; checked when --light is given).
 
@@ -89,20 +92,25 @@ def eye_centre(rgb, a, b, mirror):
 def eye_centres(img):
     """Each eye's centre (the subject's right eye first) as headshot's pipeline reads it, run by
     OpenCV: YuNet's box, the face mesh on 1.5 times the box turned level with YuNet's eyes, the
-    iris model on a crop around each eye's mesh corners."""
+    iris model on a crop around each eye's mesh corners. Also the head's turn (radians, > 0 when
+    the subject's left eye is further from the camera), from the mesh's depth of the outer eye
+    corners: headshot reads its turn from the direction of the mesh's face plane instead."""
     faces = detect(img)
     if not faces:
-        return None, None
+        return None, None, None
     box, lm, _ = faces[0]
     rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
     x, y, bw, bh = box
     roll = np.arctan2(lm[1][1] - lm[0][1], lm[1][0] - lm[0][0])
     crop, to_img = window(rgb, (x + bw / 2, y + bh / 2), 1.5 * max(bw, bh), roll, MESH_SIDE)
     points, _ = run(MESH_MODEL, crop, ["conv2d_20", "conv2d_30"])
-    mesh = [to_img(u, v) for u, v in points.reshape(-1, 3)[:, :2]]
+    points = points.reshape(-1, 3)
+    mesh = [to_img(u, v) for u, v in points[:, :2]]
     right = eye_centre(rgb, mesh[33], mesh[133], False)
     left = eye_centre(rgb, mesh[362], mesh[263], True)
-    return [right, left], box
+    across = points[263] - points[33]
+    turn = float(np.arctan2(across[2], across[0]))
+    return [right, left], box, turn
 
 
 def measure(path):
@@ -110,8 +118,8 @@ def measure(path):
     if img is None:
         return None
     h, w = img.shape[:2]
-    direct, box = eye_centres(img)
-    mirrored, _ = eye_centres(np.ascontiguousarray(img[:, ::-1]))
+    direct, box, turn = eye_centres(img)
+    mirrored, _, turn_mirrored = eye_centres(np.ascontiguousarray(img[:, ::-1]))
     if direct is None or mirrored is None:
         return None
     # The mirror's right eye is the subject's left, at x -> w - x.
@@ -120,6 +128,9 @@ def measure(path):
     left = (direct[1] + flip(mirrored[0])) / 2
     eye_line = (right[1] + left[1]) / 2 / h
     inter_eye = float(np.linalg.norm(left - right)) / h
+    # Mirrored, the head turns the other way.
+    yaw = (turn - turn_mirrored) / 2
+    frontal = inter_eye / np.cos(yaw)
     x, y, bw, bh = box
     # The middle of the face (cheeks, nose, forehead): half the box each way, no hair or
     # background.
@@ -127,7 +138,7 @@ def measure(path):
     y0, y1 = int(max(0, y + 0.25 * bh)), int(min(h, y + 0.75 * bh))
     patch = cv2.cvtColor(img[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
     luminance = float(patch.mean()) / 255 if patch.size else float("nan")
-    return eye_line, inter_eye, luminance
+    return eye_line, frontal, luminance, np.degrees(yaw), inter_eye
 
 
 def main():
@@ -158,8 +169,8 @@ def main():
             claimed = made[0].get("team_size") or 1.0
             if claimed != 1.0:
                 print(f"  {use}: {name} is framed at {claimed:.2f} times the team's size, as its report says")
-            eye_line, inter_eye, lum = m
-            rows.append((name, eye_line, inter_eye / claimed, lum))
+            eye_line, frontal, lum, yaw, seen = m
+            rows.append((name, eye_line, frontal / claimed, lum, yaw, seen / claimed))
         if len(rows) < 2:
             continue
         eyes = [r[1] for r in rows]
@@ -169,9 +180,11 @@ def main():
         size_spread = (max(sizes) - min(sizes)) / np.mean(sizes)
         light_spread = (max(lums) - min(lums)) / np.mean(lums)
         print(f"{use}: {len(rows)} people")
-        print(f"  {'person':34} {'eye line':>9} {'inter-eye':>10} {'face lum':>9}")
-        for name, e, s, l in rows:
-            print(f"  {name:34} {100 * e:8.2f}% {100 * s:9.2f}% {l:9.3f}")
+        print(f"  {'person':34} {'eye line':>9} {'turn':>6} {'inter-eye seen':>15} {'frontal':>8} {'face lum':>9}")
+        for name, e, s, l, yaw, seen in rows:
+            print(f"  {name:34} {100 * e:8.2f}% {yaw:5.1f}° {100 * seen:14.2f}% {100 * s:7.2f}% {l:9.3f}")
+        seens = [r[5] for r in rows]
+        print(f"  (the inter-eye distance as seen, uncorrected for the turn, spreads {100 * (max(seens) - min(seens)) / np.mean(seens):.2f}%)")
         ok_eye, ok_size, ok_light = eye_spread <= EYE_LINE_SPREAD, size_spread <= HEAD_SPREAD, light_spread <= LIGHT_SPREAD
         print(
             f"  spread: eye line {100 * eye_spread:.2f}% of the height (limit {100 * EYE_LINE_SPREAD:.0f}%)"

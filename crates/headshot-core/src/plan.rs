@@ -119,6 +119,20 @@ impl Head {
         }
     }
 
+    /// The distance between the eyes as it would be seen with the face turned to the camera: a
+    /// head turned by an angle shows its eyes closer together by the angle's cosine, and is no
+    /// smaller for it (a face turned 15 degrees, sized by what is seen, comes out 3.5 % too
+    /// large beside frontal ones). Team sizes are set in it. Turns past `MAX_CORRECTED_TURN_DEG`
+    /// count as that much.
+    pub fn frontal_inter_eye(&self) -> f32 {
+        self.inter_eye * self.turn_factor()
+    }
+
+    /// `frontal_inter_eye` over the inter-eye distance as seen (>= 1).
+    pub fn turn_factor(&self) -> f32 {
+        1.0 / self.yaw_deg.abs().min(MAX_CORRECTED_TURN_DEG).to_radians().cos()
+    }
+
     /// The head as a document measures it, chin to crown: the matte's crown wherever a head
     /// can have it, even nearer the eyes than framing trusts (see `MIN_CROWN_OVER_CHIN`).
     pub fn measured(&self) -> Head {
@@ -286,9 +300,15 @@ pub enum Canvas {
 /// edge falling inside one of these bands cuts the body at a joint, which reads as amputation.
 const JOINT_BANDS: [(f32, f32); 5] = [(1.0, 1.35), (2.75, 3.25), (3.8, 4.2), (5.7, 6.3), (7.5, 8.2)];
 
+/// The largest turn `Head::frontal_inter_eye` corrects for: the face mesh's yaw agrees with an
+/// independent reading of it (the depth of the eye corners, in OpenCV's run of the same mesh
+/// file: tests/outputs/check_team.py) within about 2 degrees up to the 17 degrees of the most
+/// turned labelled photo; beyond 30 degrees a team photo is a profile, not a headshot.
+const MAX_CORRECTED_TURN_DEG: f32 = 30.0;
+
 /// Plans the crop of `head` for a use. `inter_eye_share`, when given (team mode), fixes the
-/// inter-eye distance as a share of the frame height instead of the head height, so every
-/// person of a team comes out the same size.
+/// inter-eye distance (seen frontally: `Head::frontal_inter_eye`) as a share of the frame
+/// height instead of the head height, so every person of a team comes out the same size.
 pub fn plan(
     head: &Head,
     u: &Use,
@@ -306,7 +326,7 @@ pub fn plan(
     let angle_deg = if needs_straightening(head.roll_deg) { head.roll_deg } else { 0.0 };
 
     let mut height = match inter_eye_share {
-        Some(share) if share > 0.0 => head.inter_eye / share,
+        Some(share) if share > 0.0 => head.frontal_inter_eye() / share,
         _ => head.height() / comp.head,
     };
     // Wider crops: move the bottom edge off a joint by growing or shrinking the frame a little.
@@ -445,7 +465,7 @@ fn joint_free_below(head: &Head, comp: &Composition, height: f32) -> f32 {
 /// The inter-eye share of frame height a use's composition gives a typical head: the team's
 /// common size is the median of the people's own plans.
 pub fn inter_eye_share(head: &Head, u: &Use) -> f32 {
-    head.inter_eye / (head.height() / u.composition().head)
+    head.frontal_inter_eye() / (head.height() / u.composition().head)
 }
 
 /// The use's composition for this head: a subject turned to one side goes to the third that
@@ -617,6 +637,24 @@ mod tests {
         let u = use_named("team-page");
         let p = plan(&head(Point::new(1000.0, 800.0), 0.0), &u, 3000, 3000, Canvas::PhotoOnly, Some(0.1));
         assert!((60.0 * p.scale() / p.out_h as f32 - 0.1).abs() < 1e-4);
+    }
+
+    /// The same head turned by 20 degrees shows its eyes cos(20°) closer together; at the
+    /// team's size it is framed exactly as large as facing the camera, and turned either way
+    /// alike. Past the largest corrected turn, the correction stops growing.
+    #[test]
+    fn a_turned_head_joins_the_team_at_its_frontal_size() {
+        let u = use_named("team-page");
+        let frontal = head(Point::new(1500.0, 800.0), 0.0);
+        let turned = |yaw: f32| Head { yaw_deg: yaw, inter_eye: 60.0 * yaw.to_radians().cos(), ..frontal };
+        let frame = |h: &Head| plan(h, &u, 3000, 3000, Canvas::PhotoOnly, Some(0.1)).height;
+        for yaw in [-20.0, 20.0] {
+            assert!((frame(&turned(yaw)) / frame(&frontal) - 1.0).abs() < 1e-4, "{yaw}");
+            assert!((inter_eye_share(&turned(yaw), &u) / inter_eye_share(&frontal, &u) - 1.0).abs() < 1e-4);
+        }
+        let profile = frame(&turned(60.0)) / frame(&frontal);
+        let most = 0.5 / MAX_CORRECTED_TURN_DEG.to_radians().cos();
+        assert!((profile - most).abs() < 1e-4, "{profile} {most}");
     }
 
     #[test]

@@ -81,7 +81,8 @@ impl StudioOptions {
 }
 
 /// What team mode holds fixed across people: per use, the inter-eye distance as a share of the
-/// frame height.
+/// frame height, as it would be seen with the face turned to the camera
+/// (`Head::frontal_inter_eye`), so a person who turns a little comes out no larger.
 #[derive(Debug, Clone)]
 pub struct Team {
     pub inter_eye_share: HashMap<String, f32>,
@@ -122,7 +123,7 @@ impl Team {
                 let roomy = Head { inter_eye: h.inter_eye * (1.0 + SETTLE_ROOM), ..*h };
                 let p = plan::plan(&roomy, u, *w, *hh, canvas, Some(share));
                 if p.fit == Fit::Tightened || p.fit == Fit::Shifted {
-                    let wanted = share.max(roomy.inter_eye / p.height);
+                    let wanted = share.max(roomy.frontal_inter_eye() / p.height);
                     if all_whole(wanted) {
                         share = wanted;
                     }
@@ -183,7 +184,9 @@ fn settle_team_plan(
         let Some((e, span)) = read_eyes(&render(&p), analyzer, planned) else { break };
         // In the detector's units, which the team's size and the plan are in.
         let span = span / team.eye_span_per_inter_eye;
-        let (seen_share, seen_eye) = (span / p.out_h as f32, e.y / p.out_h as f32);
+        // The team's size is of faces turned to the camera; the render shows this one's turn.
+        let seen_share = span * head.turn_factor() / p.out_h as f32;
+        let seen_eye = e.y / p.out_h as f32;
         if (seen_share / share - 1.0).abs() < SIZE_TOLERANCE && (seen_eye - p.eye_line).abs() < EYE_TOLERANCE {
             break;
         }
