@@ -8,6 +8,7 @@ pub mod iris;
 pub mod matting;
 pub mod mesh;
 pub mod models;
+pub mod nnef_graph;
 pub mod runtime;
 pub mod segment;
 

@@ -15,7 +15,7 @@ pub const DECLUTTERED: [(&str, &str, [usize; 4]); 5] = [
 ];
 
 /// The decluttered form of `DECLUTTERED[i]`, as embedded.
-const DECLUTTERED_FILES: [&[u8]; 5] = [
+pub(crate) const DECLUTTERED_FILES: [&[u8]; 5] = [
     include_bytes!("../../../models/decluttered/yunet.nnef.tar"),
     include_bytes!("../../../models/decluttered/face_mesh.nnef.tar"),
     include_bytes!("../../../models/decluttered/iris_landmark.nnef.tar"),

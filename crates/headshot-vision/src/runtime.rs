@@ -62,7 +62,12 @@ impl Model {
     /// only the machine's own code generation is left.
     pub fn load_decluttered(name: &'static str, nnef_tar: &[u8], shape: &[usize]) -> Result<Model, VisionError> {
         let err = load_error(name);
-        let model = nnef().model_for_read(&mut Cursor::new(nnef_tar)).map_err(err)?;
+        let proto = match crate::nnef_graph::proto_model(nnef_tar) {
+            Ok(proto) => proto,
+            // A file beyond the quick reader (see `nnef_graph`) is read by tract's own.
+            Err(_) => nnef().proto_model_for_read(&mut Cursor::new(nnef_tar)).map_err(err)?,
+        };
+        let model = nnef().model_for_proto_model(&proto).map_err(err)?;
         let input = model.input_fact(0).map_err(err)?;
         if input.shape.as_concrete() != Some(shape) {
             let reason = format!("decluttered for input {:?}, not {shape:?}", input.shape);

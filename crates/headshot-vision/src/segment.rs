@@ -70,27 +70,24 @@ pub fn segment_person(img: &RgbImage, region: Rect) -> Result<PersonMatte, Visio
         return Err(VisionError::Run { model: model.name(), reason: "unexpected mask size".into() });
     }
 
-    // Back to image pixels, bilinear in the model's grid.
-    let sample = |mx: f32, my: f32| -> f32 {
-        let x0 = mx.floor().clamp(0.0, (mw - 1) as f32);
-        let y0 = my.floor().clamp(0.0, (mh - 1) as f32);
-        let fx = (mx - x0).clamp(0.0, 1.0);
-        let fy = (my - y0).clamp(0.0, 1.0);
-        let (xi, yi) = (x0 as usize, y0 as usize);
-        let x1 = (xi + 1).min(mw - 1);
-        let y1 = (yi + 1).min(mh - 1);
-        let g = |x: usize, y: usize| prob[y * mw + x];
-        let top = g(xi, yi) + (g(x1, yi) - g(xi, yi)) * fx;
-        let bot = g(xi, y1) + (g(x1, y1) - g(xi, y1)) * fx;
-        top + (bot - top) * fy
+    // Back to image pixels, bilinear in the model's grid. The taps and weights of each column
+    // and each row are worked out once (a photo's region is a million pixels or more).
+    let taps = |pos: f32, n: usize| {
+        let lo = pos.floor().clamp(0.0, (n - 1) as f32);
+        (lo as usize, (lo as usize + 1).min(n - 1), (pos - lo).clamp(0.0, 1.0))
     };
     let (x0, y0) = (region.x.floor().max(0.0) as u32, region.y.floor().max(0.0) as u32);
     let (x1, y1) = ((region.right().ceil() as u32).min(w), (region.bottom().ceil() as u32).min(h));
+    let columns: Vec<(usize, usize, f32)> =
+        (x0..x1).map(|x| taps((x as f32 + 0.5 - region.x) * s + ox as f32 - 0.5, mw)).collect();
     for y in y0..y1 {
-        for x in x0..x1 {
-            let mx = (x as f32 + 0.5 - region.x) * s + ox as f32 - 0.5;
-            let my = (y as f32 + 0.5 - region.y) * s + oy as f32 - 0.5;
-            matte.alpha[(y * w + x) as usize] = sample(mx, my).clamp(0.0, 1.0);
+        let (ya, yb, fy) = taps((y as f32 + 0.5 - region.y) * s + oy as f32 - 0.5, mh);
+        let (above, below) = (&prob[ya * mw..(ya + 1) * mw], &prob[yb * mw..(yb + 1) * mw]);
+        let row = &mut matte.alpha[(y * w + x0) as usize..(y * w + x1) as usize];
+        for (a, &(xa, xb, fx)) in row.iter_mut().zip(&columns) {
+            let top = above[xa] + (above[xb] - above[xa]) * fx;
+            let bot = below[xa] + (below[xb] - below[xa]) * fx;
+            *a = (top + (bot - top) * fy).clamp(0.0, 1.0);
         }
     }
     // The radius follows the model's cell size in image pixels, so the refinement reaches across
