@@ -198,17 +198,12 @@ pub fn guided_filter(guide: &RgbImage, matte: &PersonMatte, radius: u32, eps: f3
             [i, p, i * i, i * p]
         })
         .collect();
-    let means = box_means(&first, w, h, r);
     // Per window: the linear model alpha = a I + b that best fits the coarse matte.
-    let ab: Vec<[f32; 2]> = means
-        .iter()
-        .map(|&[mi, mp, mii, mip]| {
-            let a = (mip - mi * mp) / (mii - mi * mi + eps);
-            [a, mp - a * mi]
-        })
-        .collect();
-    let mean_ab = box_means(&ab, w, h, r);
-    let alpha = first.iter().zip(&mean_ab).map(|(f, &[a, b])| (a * f[0] + b).clamp(0.0, 1.0)).collect();
+    let ab = box_means_then(&first, w, h, r, |_, [mi, mp, mii, mip]| {
+        let a = (mip - mi * mp) / (mii - mi * mi + eps);
+        [a, mp - a * mi]
+    });
+    let alpha = box_means_then(&ab, w, h, r, |i, [a, b]| (a * first[i][0] + b).clamp(0.0, 1.0));
     PersonMatte { width: matte.width, height: matte.height, alpha }
 }
 
@@ -224,8 +219,22 @@ pub fn box_mean(v: &[f32], w: usize, h: usize, r: usize) -> Vec<f32> {
 /// the size of the image, and memory read in order (a summed-area table of f64 was most of the
 /// cost of matte refinement through its size alone). Sums are f64, so no drift builds up.
 pub fn box_means<const N: usize>(v: &[[f32; N]], w: usize, h: usize, r: usize) -> Vec<[f32; N]> {
-    let mut out = vec![[0f32; N]; w * h];
+    box_means_then(v, w, h, r, |_, m| m)
+}
+
+/// `box_means`, each pixel's means handed to `then` (with the pixel's index) as they are made:
+/// a filter that only needs a function of the means keeps no image of them (the guided filter
+/// of a 12 MP photo's analysis copy had two, 45 MB, every page of it new memory to the process).
+pub fn box_means_then<const N: usize, T>(
+    v: &[[f32; N]],
+    w: usize,
+    h: usize,
+    r: usize,
+    then: impl Fn(usize, [f32; N]) -> T,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(w * h);
     if w == 0 || h == 0 || v.len() < w * h {
+        out.extend((0..w * h).map(|i| then(i, [0f32; N])));
         return out;
     }
     let mut col = vec![[0f64; N]; w];
@@ -258,8 +267,7 @@ pub fn box_means<const N: usize>(v: &[[f32; N]], w: usize, h: usize, r: usize) -
                 acc[k] += c[k];
             }
         }
-        let row = &mut out[y * w..(y + 1) * w];
-        for (x, o) in row.iter_mut().enumerate() {
+        for x in 0..w {
             if x > 0 {
                 if x + r < w {
                     for k in 0..N {
@@ -273,9 +281,7 @@ pub fn box_means<const N: usize>(v: &[[f32; N]], w: usize, h: usize, r: usize) -
                 }
             }
             let norm = inv_x[x] * inv_y;
-            for k in 0..N {
-                o[k] = (acc[k] * norm) as f32;
-            }
+            out.push(then(y * w + x, acc.map(|a| (a * norm) as f32)));
         }
     }
     out
