@@ -81,11 +81,12 @@ small=("$work/sets/small"/*)
 for i in $(seq 0 199); do
     f="${small[$((i % ${#small[@]}))]}"
     b="$(basename "$f")"
-    ln -sf "$(realpath "$f")" "$work/sets/batch200/$i-$b"
+    # Copies, not links: the studio takes two links to one file as one photo.
+    cp "$f" "$work/sets/batch200/$i-$b"
 done
+rm -rf "$work/sets/batch20"
 mkdir -p "$work/sets/batch20"
-rm -f "$work/sets/batch20"/*
-for f in $(ls "$work/sets/batch200" | head -20); do ln -sf "$(realpath "$work/sets/batch200/$f")" "$work/sets/batch20/$f"; done
+for f in $(ls "$work/sets/batch200" | head -20); do cp "$work/sets/batch200/$f" "$work/sets/batch20/$f"; done
 run batch-20 batch20 "$cores_all" "$bin" studio "$work/sets/batch20" --uses linkedin,team-page --out "$work/out"
 run batch-200 batch200 "$cores_all" "$bin" studio "$work/sets/batch200" --uses linkedin,team-page --out "$work/out"
 
