@@ -398,6 +398,13 @@ mod tests {
             let quick = document(&text).unwrap_or_else(|e| panic!("{body}: {e}"));
             assert!(quick == tracts, "{body}: {:?}\n{:?}", quick.graph_def.body, tracts.graph_def.body);
         }
+        // A graph cut short anywhere is an error (or a shorter graph), never a panic or a hang.
+        let text = format!("{header}{}\n}}\n", known.join("\n"));
+        for cut in 0..text.len() {
+            if text.is_char_boundary(cut) {
+                let _ = document(&text[..cut]);
+            }
+        }
         for beyond in ["  y = x + 1;", "  y = x[0];", "  y = x if c else z;", "  y = i\"odd name\";", "  y = -x;"] {
             let text = format!("{header}{beyond}\n}}\n");
             assert!(matches!(document(&text), Err(Unsupported::Syntax { .. })), "{beyond}");
