@@ -43,6 +43,16 @@ impl From<TractError> for Unsupported {
 /// An NNEF archive (a tar of `graph.nnef` and `.dat` tensors, as tract writes it) as tract's
 /// `ProtoModel`, ready for `Nnef::model_for_proto_model`.
 pub fn proto_model(nnef_tar: &[u8]) -> Result<ProtoModel, Unsupported> {
+    let (text, tensors) = read_archive(nnef_tar)?;
+    let proto = ProtoModel { doc: document(&text)?, tensors, quantization: None, resources: HashMap::new() };
+    proto.validate()?;
+    Ok(proto)
+}
+
+/// The graph's text and the tensors, by name, of an NNEF archive.
+type Archive = (String, HashMap<Identifier, Arc<Tensor>>);
+
+fn read_archive(nnef_tar: &[u8]) -> Result<Archive, Unsupported> {
     let mut text = None;
     let mut tensors = HashMap::new();
     for entry in tar::Archive::new(Cursor::new(nnef_tar)).entries()? {
@@ -61,10 +71,7 @@ pub fn proto_model(nnef_tar: &[u8]) -> Result<ProtoModel, Unsupported> {
             return Err(Unsupported::OtherFile(path.display().to_string()));
         }
     }
-    let text = text.ok_or(Unsupported::OtherFile("no graph.nnef".into()))?;
-    let proto = ProtoModel { doc: document(&text)?, tensors, quantization: None, resources: HashMap::new() };
-    proto.validate()?;
-    Ok(proto)
+    Ok((text.ok_or(Unsupported::OtherFile("no graph.nnef".into()))?, tensors))
 }
 
 /// The syntax tree of a graph's text: the header and the graph's declaration by tract's parser
@@ -157,20 +164,11 @@ impl<'s> Body<'s> {
     }
 
     fn inner_lvalue(&mut self) -> Result<LValue, Unsupported> {
-        for (open, close, make) in [(b'[', b']', LValue::Array as fn(_) -> _), (b'(', b')', LValue::Tuple)] {
-            if self.eat(open) {
-                let mut items = Vec::new();
-                if !self.eat(close) {
-                    loop {
-                        items.push(self.inner_lvalue()?);
-                        if self.eat(close) {
-                            break;
-                        }
-                        self.expect(b',', "a list without `,`")?;
-                    }
-                }
-                return Ok(make(items));
-            }
+        if self.eat(b'[') {
+            return Ok(LValue::Array(self.list(b']', Self::inner_lvalue)?));
+        }
+        if self.eat(b'(') {
+            return Ok(LValue::Tuple(self.list(b')', Self::inner_lvalue)?));
         }
         match self.word() {
             Some(w) => Ok(LValue::Identifier(Identifier(w.to_string()))),
@@ -188,14 +186,15 @@ impl<'s> Body<'s> {
         }
     }
 
-    /// Values up to `close`, separated by commas.
-    fn values(&mut self, close: u8) -> Result<Vec<RValue>, Unsupported> {
+    /// Items read by `item`, separated by commas, up to and past `close` (an opening bracket
+    /// already read): lists of values, of names, of an invocation's arguments.
+    fn list<T>(&mut self, close: u8, item: fn(&mut Self) -> Result<T, Unsupported>) -> Result<Vec<T>, Unsupported> {
         let mut items = Vec::new();
         if self.eat(close) {
             return Ok(items);
         }
         loop {
-            items.push(self.rvalue()?);
+            items.push(item(self)?);
             if self.eat(close) {
                 return Ok(items);
             }
@@ -207,11 +206,11 @@ impl<'s> Body<'s> {
         match self.peek() {
             Some(b'[') => {
                 self.at += 1;
-                Ok(RValue::Array(self.values(b']')?))
+                Ok(RValue::Array(self.list(b']', Self::rvalue)?))
             }
             Some(b'(') => {
                 self.at += 1;
-                let mut items = self.values(b')')?;
+                let mut items = self.list(b')', Self::rvalue)?;
                 // As tract reads it: parentheses around one value are only parentheses.
                 Ok(if items.len() == 1 { items.remove(0) } else { RValue::Tuple(items) })
             }
@@ -224,10 +223,8 @@ impl<'s> Body<'s> {
 
     /// An invocation, a logical literal, `inf`, or an identifier.
     fn named(&mut self) -> Result<RValue, Unsupported> {
-        let at = self.at;
         let Some(w) = self.word() else { return self.fail("a name") };
         if w == "i" && matches!(self.text.as_bytes().get(self.at), Some(b'"' | b'\'')) {
-            self.at = at;
             return self.fail("an escaped identifier");
         }
         match self.peek() {
@@ -240,7 +237,7 @@ impl<'s> Body<'s> {
                     None
                 };
                 self.expect(b'(', "an invocation without `(`")?;
-                let arguments = self.arguments()?;
+                let arguments = self.list(b')', Self::argument)?;
                 Ok(RValue::Invocation(Invocation { id: Identifier(w.to_string()), generic_type_name, arguments }))
             }
             _ => Ok(match w {
@@ -265,30 +262,20 @@ impl<'s> Body<'s> {
         }
     }
 
-    /// `value` or `name = value`, separated by commas, up to the invocation's `)`.
-    fn arguments(&mut self) -> Result<Vec<Argument>, Unsupported> {
-        let mut out = Vec::new();
-        if self.eat(b')') {
-            return Ok(out);
-        }
-        loop {
-            let start = self.at;
-            let id = match self.word() {
-                Some(w) if self.peek() == Some(b'=') && self.text.as_bytes().get(self.at + 1) != Some(&b'=') => {
-                    self.at += 1;
-                    Some(Identifier(w.to_string()))
-                }
-                _ => {
-                    self.at = start;
-                    None
-                }
-            };
-            out.push(Argument { id, rvalue: self.rvalue()? });
-            if self.eat(b')') {
-                return Ok(out);
+    /// An invocation's argument: `value` or `name = value`.
+    fn argument(&mut self) -> Result<Argument, Unsupported> {
+        let start = self.at;
+        let id = match self.word() {
+            Some(w) if self.peek() == Some(b'=') && self.text.as_bytes().get(self.at + 1) != Some(&b'=') => {
+                self.at += 1;
+                Some(Identifier(w.to_string()))
             }
-            self.expect(b',', "arguments without `,`")?;
-        }
+            _ => {
+                self.at = start;
+                None
+            }
+        };
+        Ok(Argument { id, rvalue: self.rvalue()? })
     }
 
     /// A numeric literal's text, as tract keeps it: `-`? (digits | `inf`) (`.` digits*)?
@@ -362,13 +349,7 @@ mod tests {
     #[test]
     fn every_embedded_graph_reads_as_tracts_parser_reads_it() {
         for (i, (name, _, _)) in crate::models::DECLUTTERED.iter().enumerate() {
-            let mut text = String::new();
-            for entry in tar::Archive::new(Cursor::new(crate::models::DECLUTTERED_FILES[i])).entries().expect("a tar") {
-                let mut entry = entry.expect("an entry");
-                if entry.path().expect("a path").as_os_str() == "graph.nnef" {
-                    entry.read_to_string(&mut text).expect("text");
-                }
-            }
+            let (text, _) = read_archive(crate::models::DECLUTTERED_FILES[i]).unwrap_or_else(|e| panic!("{name}: {e}"));
             let quick = document(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
             let tracts = parse_document(&text).expect("tract reads it");
             assert!(quick == tracts, "{name}: the trees differ");
