@@ -1,10 +1,10 @@
-//! Time of the portrait matting model (MODNet) on one core, per input shape, and how far the
+//! Time of the portrait matting model (MODNet) on one core, per input shape of both tiers, and how far the
 //! faster upsampling moves its output from tract's own `Resize` (a benchmark and a check to run
 //! by hand): `cargo run --release -p headshot-vision --example matting -- [RUNS]`.
 
 use std::time::Instant;
 
-use headshot_vision::models::MATTING_SHAPES;
+use headshot_vision::models::MATTING_TIERS;
 use headshot_vision::runtime::Model;
 use tract_onnx::prelude::*;
 
@@ -12,7 +12,7 @@ const MODNET: &[u8] = include_bytes!("../../../models/modnet.onnx");
 
 fn main() -> anyhow::Result<()> {
     let runs: u32 = std::env::args().nth(1).map(|r| r.parse()).transpose()?.unwrap_or(5);
-    for (h, w) in MATTING_SHAPES {
+    for (h, w) in MATTING_TIERS.into_iter().flatten() {
         let input: Tensor = tract_ndarray::Array4::<f32>::from_shape_fn((1, 3, h, w), |(_, c, y, x)| {
             (((x * 7 + y * 3 + c * 11) % 255) as f32 - 127.5) / 127.5
         })

@@ -4,9 +4,10 @@
 //! photo; every output of that photo shares the result.
 //!
 //! The model takes RGB scaled to -1..1 at any size whose sides are multiples of 32; it was
-//! trained at about 512 px. The crop is taken at one of a few fixed shapes of about 0.2 MP (each
-//! optimised once per process), chosen by the crop's aspect, so a photo costs a fixed, bounded
-//! time whatever its resolution.
+//! trained at about 512 px. The crop is taken at one of a few fixed shapes (each optimised once
+//! per process), chosen by the crop's aspect, so a photo costs a fixed, bounded time whatever
+//! its resolution: about 0.2 MP when an output shows the crop large, about 0.14 MP (four fifths
+//! of the time) when every output that needs the matte is small (`MATTING_TIERS`).
 
 use headshot_core::Rect;
 use headshot_core::matte::PersonMatte;
@@ -14,13 +15,32 @@ use headshot_core::resize::resize_rgb_crop;
 use image::RgbImage;
 use tract_onnx::prelude::*;
 
-use crate::models::{MATTING_SHAPES, matting_model};
+use crate::models::{MATTING_TIERS, matting_model};
 use crate::runtime::{VisionError, output_f32};
 
-/// The model's input shape (height, width) whose aspect is nearest `aspect` (width / height).
-pub fn shape_for(aspect: f32) -> (usize, usize) {
+/// The tiers of `MATTING_TIERS`: the full one, and the light one.
+const FULL: usize = 0;
+const LIGHT: usize = 1;
+
+/// The most output pixels across the crop's longer side that the light tier serves: its own
+/// 448 px and a little more (the guided refinement at the output's resolution takes up a small
+/// enlargement; measured at LinkedIn's, 1.15x over a square crop, where both tiers cut alike). A
+/// 400 px LinkedIn or a 500 px GitHub square (the crop and 5 % of room around it: 440 and 550 px)
+/// take the light tier; a 648 px Microsoft 365 square or an 800x1000 team-page portrait, the full
+/// one.
+pub const LIGHT_TIER_MAX_ACROSS: f32 = 560.0;
+
+/// The tier of `MATTING_TIERS` for a crop of `across` photo pixels along its longer side shown
+/// at `detail` output pixels per photo pixel by the largest output that needs it.
+pub fn tier_for(across: f32, detail: f32) -> usize {
+    if across * detail <= LIGHT_TIER_MAX_ACROSS { LIGHT } else { FULL }
+}
+
+/// The input shape (height, width) of `tier` whose aspect is nearest `aspect` (width / height).
+pub fn shape_for(aspect: f32, tier: usize) -> (usize, usize) {
     let ratio = |&(h, w): &(usize, usize)| (w as f32 / h as f32 / aspect.max(1e-3)).ln().abs();
-    MATTING_SHAPES.iter().copied().min_by(|a, b| ratio(a).total_cmp(&ratio(b))).unwrap_or((512, 384))
+    let shapes = MATTING_TIERS[tier.min(LIGHT)];
+    shapes.iter().copied().min_by(|a, b| ratio(a).total_cmp(&ratio(b))).unwrap_or(shapes[2])
 }
 
 /// `region` grown to the aspect `aspect` (width / height) about its centre. It may reach past
@@ -36,10 +56,11 @@ pub fn fit_region(region: Rect, aspect: f32) -> Rect {
     Rect::new(c.x - w / 2.0, c.y - h / 2.0, w, h)
 }
 
-/// What the model sees of `region`: its input shape (height, width), and the region grown about
-/// its centre to that shape's aspect.
-fn model_view(region: Rect) -> ((usize, usize), Rect) {
-    let (mh, mw) = shape_for(region.w / region.h.max(1e-3));
+/// What the model sees of `region` at `detail` (see `tier_for`): its input shape (height,
+/// width), and the region grown about its centre to that shape's aspect.
+fn model_view(region: Rect, detail: f32) -> ((usize, usize), Rect) {
+    let tier = tier_for(region.w.max(region.h), detail);
+    let (mh, mw) = shape_for(region.w / region.h.max(1e-3), tier);
     ((mh, mw), fit_region(region, mw as f32 / mh as f32))
 }
 
@@ -62,35 +83,39 @@ fn view_of(img: &RgbImage, region: Rect, w: u32, h: u32) -> RgbImage {
 }
 
 /// The person's matte over `region` of `photo` (full-resolution pixels) on the grid of `reduced`,
-/// the same photo at `scale` photo pixels per pixel (the analysis copy). The model's view is taken
-/// from `reduced` wherever it holds as many pixels over what the model sees as the model's input
-/// (at most 512 a side, fewer across a tall or a wide view), and resampled from `photo` only
-/// where it does not.
+/// the same photo at `scale` photo pixels per pixel (the analysis copy), for outputs that show it
+/// at up to `detail` output pixels per photo pixel (`f32::INFINITY`: as fine as the model goes).
+/// The model's view is taken from `reduced` wherever it holds as many pixels over what the model
+/// sees as the model's input (at most 512 a side, fewer across a tall or a wide view), and
+/// resampled from `photo` only where it does not.
 pub fn matte_person_reduced(
     photo: &RgbImage,
     reduced: &RgbImage,
     scale: f32,
     region: Rect,
+    detail: f32,
 ) -> Result<PersonMatte, VisionError> {
     let (rw, rh) = reduced.dimensions();
-    let ((mh, mw), seen) = model_view(region);
+    let ((mh, mw), seen) = model_view(region, detail);
     if seen.w / scale >= mw as f32 && seen.h / scale >= mh as f32 {
         let small = Rect::new(region.x / scale, region.y / scale, region.w / scale, region.h / scale);
-        matte_person(reduced, small, rw, rh, 1.0)
+        matte_person(reduced, small, rw, rh, 1.0, detail * scale)
     } else {
-        matte_person(photo, region, rw, rh, scale)
+        matte_person(photo, region, rw, rh, scale, detail)
     }
 }
 
 /// The person's matte over `region` of `photo` (full-resolution pixels), placed in a matte of
 /// `out_w` x `out_h` pixels covering the whole photo at `out_scale` photo pixels per matte pixel
 /// (the analysis copy's grid, so it stands in for the analysis matte); zero outside the region.
+/// `detail` as for `matte_person_reduced`, in output pixels per `photo` pixel.
 pub fn matte_person(
     photo: &RgbImage,
     region: Rect,
     out_w: u32,
     out_h: u32,
     out_scale: f32,
+    detail: f32,
 ) -> Result<PersonMatte, VisionError> {
     let (pw, ph) = photo.dimensions();
     let mut out = PersonMatte::new(out_w, out_h);
@@ -98,7 +123,7 @@ pub fn matte_person(
     if region.w < 8.0 || region.h < 8.0 {
         return Ok(out);
     }
-    let ((mh, mw), region) = model_view(region);
+    let ((mh, mw), region) = model_view(region, detail);
     let model = matting_model(mh, mw)?;
     let view = view_of(photo, region, mw as u32, mh as u32);
     let input = tract_ndarray::Array4::<f32>::from_shape_fn((1, 3, mh, mw), |(_, c, y, x)| {
@@ -143,10 +168,16 @@ mod tests {
 
     #[test]
     fn regions_take_the_shape_of_the_model_input_and_stay_in_the_photo() {
-        assert_eq!(shape_for(0.75), (512, 384));
-        assert_eq!(shape_for(1.0), (448, 448));
-        assert_eq!(shape_for(3.0), (256, 512));
-        assert_eq!(shape_for(0.3), (512, 256));
+        assert_eq!(shape_for(0.75, FULL), (512, 384));
+        assert_eq!(shape_for(1.0, FULL), (448, 448));
+        assert_eq!(shape_for(3.0, FULL), (256, 512));
+        assert_eq!(shape_for(0.3, FULL), (512, 256));
+        assert_eq!(shape_for(0.75, LIGHT), (448, 320));
+        assert_eq!(shape_for(1.0, LIGHT), (384, 384));
+        // A 400 px square output of a 1000 px crop takes the light tier; 800 px, the full one.
+        assert_eq!(tier_for(1000.0 * 1.1, 0.4), LIGHT);
+        assert_eq!(tier_for(1000.0 * 1.1, 0.8), FULL);
+        assert_eq!(tier_for(1000.0, f32::INFINITY), FULL);
         // Grown about its centre to the shape's aspect, never cut.
         let r = fit_region(Rect::new(100.0, 50.0, 300.0, 300.0), 0.75);
         assert!((r.w / r.h - 0.75).abs() < 1e-4 && r.x <= 100.0 && r.bottom() >= 350.0, "{r:?}");

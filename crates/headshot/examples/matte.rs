@@ -20,7 +20,14 @@ fn main() -> anyhow::Result<()> {
         if let Some(face) = a.scene.faces.first() {
             let region = headshot::vision::segment::person_region(a.photo.width(), a.photo.height(), &[face]);
             let (w, h) = a.photo.analysis.dimensions();
-            let cut = headshot::vision::matting::matte_person(&a.photo.pixels, region, w, h, a.photo.analysis_scale)?;
+            let cut = headshot::vision::matting::matte_person(
+                &a.photo.pixels,
+                region,
+                w,
+                h,
+                a.photo.analysis_scale,
+                f32::INFINITY,
+            )?;
             cut.to_gray().save(out.join(format!("{stem}.cutout.png")))?;
         }
         println!("{}: coverage {:.2}", path.display(), a.matte.coverage());

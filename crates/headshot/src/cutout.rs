@@ -54,7 +54,7 @@ pub fn cut_out(a: &Analysis, analyzer: &Analyzer, subject: Option<usize>) -> Res
         .ok_or_else(|| CutoutError::NoPerson { path: path.clone() })?;
     let (w, h) = (a.photo.width(), a.photo.height());
     let region = headshot_vision::segment::person_region(w, h, &[sitter.face]);
-    let matte = studio::subject_matte(a, sitter.face, region)
+    let matte = studio::subject_matte(a, sitter.face, region, f32::INFINITY)
         .map_err(|source| CutoutError::Output { path: path.clone(), source })?;
     // The whole photo, one output pixel per photo pixel.
     let plan = CropPlan {

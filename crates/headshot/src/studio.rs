@@ -342,25 +342,32 @@ fn person_matte(a: &Analysis, face: &Face, jobs: &[Job]) -> Result<PersonMatte, 
     if needing.is_empty() || a.photo.alpha.is_some() {
         return Ok(isolate(&a.matte, face, a.photo.analysis_scale));
     }
-    let mut shown: Option<Rect> = None;
-    for j in &needing {
-        // Settling a team's frame moves it by a few per cent: room for that.
-        let b = j.plan.bounds().expanded(0.05, 0.05);
-        shown = Some(shown.map_or(b, |s| s.union(&b)));
-    }
+    let frames: Vec<Rect> = needing.iter().map(|j| j.plan.bounds()).collect();
+    let detail = needing.iter().map(|j| j.plan.scale()).fold(0.0, f32::max);
+    subject_matte(a, face, matte_region(a, face, &frames), detail)
+}
+
+/// The part of the photo the matting model reads for outputs cut from `frames` (photo pixels):
+/// all of them with room for a team's settling (a few per cent), and the whole head with room
+/// around it however tight they are (cut just above a cap, the model's view took a star of the
+/// flag behind it for part of the head), kept to a body's reach of the subject.
+pub fn matte_region(a: &Analysis, face: &Face, frames: &[Rect]) -> Rect {
     let body = headshot_vision::segment::person_region(a.photo.width(), a.photo.height(), &[face]);
-    subject_matte(a, face, shown.map_or(body, |s| s.intersect(&body)))
+    let shown = frames.iter().map(|f| f.expanded(0.05, 0.05)).reduce(|u, f| u.union(&f));
+    let head = face.bbox.expanded(0.75, 1.0);
+    shown.map_or(body, |s| s.union(&head).intersect(&body))
 }
 
 /// The portrait matting model's matte of `region` (photo pixels) on the analysis copy's grid,
 /// with only the subject kept: the part connected to their face, its small holes filled. Other
 /// people, and anything else the model takes for a person, are background to a portrait of one
-/// person.
-pub fn subject_matte(a: &Analysis, face: &Face, region: Rect) -> Result<PersonMatte, OutputError> {
+/// person. `detail`: output pixels per photo pixel of the largest output cut with it
+/// (`f32::INFINITY` for a cut at the photo's own resolution), which sets how fine the model reads.
+pub fn subject_matte(a: &Analysis, face: &Face, region: Rect, detail: f32) -> Result<PersonMatte, OutputError> {
     let (pw, ph) = (a.photo.width() as f32, a.photo.height() as f32);
     let s = a.photo.analysis_scale;
     let region = region.clamped(pw, ph);
-    let matte = headshot_vision::matting::matte_person_reduced(&a.photo.pixels, &a.photo.analysis, s, region)
+    let matte = headshot_vision::matting::matte_person_reduced(&a.photo.pixels, &a.photo.analysis, s, region, detail)
         .map_err(OutputError::Matting)?;
     // A hole up to a third of the face's width across (a ring, a buckle) is part of the person.
     let hole = (face.bbox.w / s / 3.0).powi(2) as usize;

@@ -284,7 +284,7 @@ fn a_pasted_subject_recut_onto_colour_has_no_halo() {
     let p = plan::plan(&head, &u, w, h, Canvas::Extendable, None);
     // The matte the studio cuts with: the portrait matting model's, over the person.
     let region = headshot::vision::segment::person_region(w, h, &[face]);
-    let matte = studio::subject_matte(&a, face, region).expect("matte");
+    let matte = studio::subject_matte(&a, face, region, p.scale()).expect("matte");
     let src = render::Source { matte: &matte, ..whole_matte_source(&a, face) };
     let recut = render::render(&src, &p, Background::Colour(blue), Corrections::default());
     let got = recut.image;
