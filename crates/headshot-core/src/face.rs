@@ -127,6 +127,9 @@ pub struct FaceDetails {
     /// Gap between the inner lips over the eye-midpoint-to-chin distance (0 = closed; see
     /// `document::MAX_MOUTH_OPENNESS`).
     pub mouth_openness: f32,
+    /// The face's outline from the mesh (hairline, temples, cheeks, jaw), pixels of the photo:
+    /// everything inside it is the person.
+    pub outline: Vec<Point>,
 }
 
 /// One detected face.
@@ -173,6 +176,7 @@ impl Face {
                 eyes: d.eyes.map(|e| EyesReading { right: e.right.scaled(s), left: e.left.scaled(s) }),
                 forehead: d.forehead.scaled(s),
                 chin: d.chin.scaled(s),
+                outline: d.outline.iter().map(|p| p.scaled(s)).collect(),
                 ..d.clone()
             }),
             ..self.clone()

@@ -2,7 +2,7 @@
 
 use image::{GrayImage, RgbImage};
 
-use crate::geometry::Rect;
+use crate::geometry::{Point, Rect};
 
 /// A cut-out has at least this share of its frame transparent (a person fills well under 90 %
 /// of any frame they are cut out of)...
@@ -179,6 +179,87 @@ pub fn fill_holes(matte: &PersonMatte, max_area: usize) -> PersonMatte {
     out
 }
 
+/// The matte without the people beside the subject: every pixel nearer another face than the
+/// subject's is cleared, nearness measured in each face's own widths (a face's `(centre, width)`,
+/// photo pixels; `scale` photo pixels per matte pixel), so the line between two people runs
+/// midway between faces of one size and closer to the smaller face of a child or of someone
+/// further back. People who touch (an arm around a shoulder) are one piece of the matte, and a
+/// headshot of one of them kept the other's face at its edge. (Counting distances below a face
+/// as shorter, since a body hangs below its head, took more of a child hugging a parent from
+/// behind, and the parent's hair with it.)
+pub fn without_others(matte: &PersonMatte, subject: (Point, f32), others: &[(Point, f32)], scale: f32) -> PersonMatte {
+    let mut out = matte.clone();
+    let others: Vec<(Point, f32)> = others.iter().copied().filter(|(_, w)| *w > 0.0).collect();
+    if others.is_empty() || subject.1 <= 0.0 || scale <= 0.0 {
+        return out;
+    }
+    let w = matte.width as usize;
+    let nearness = |(c, size): (Point, f32), x: f32, y: f32| ((x - c.x).powi(2) + (y - c.y).powi(2)) / (size * size);
+    for (k, a) in out.alpha.iter_mut().enumerate() {
+        if *a <= 0.0 {
+            continue;
+        }
+        let (x, y) = (((k % w) as f32 + 0.5) * scale, ((k / w) as f32 + 0.5) * scale);
+        let mine = nearness(subject, x, y);
+        if others.iter().any(|&o| nearness(o, x, y) < mine) {
+            *a = 0.0;
+        }
+    }
+    out
+}
+
+/// How far in from the face's outline the matte is made solid, as a share of the way to the
+/// outline's centre: the outline runs along the hairline, the temples and the jaw, where hair,
+/// ears or the background begin, and the mesh places it to a few per cent of the face; so the
+/// outer fifth is left to the matte's own soft edge. (A tenth reached past a temple onto the
+/// background on the cutout tests' pasted subject: 0.26 % of the old background left, from 0.03.)
+const FACE_SOLID_SHRINK: f32 = 0.2;
+
+/// The matte made solid (1) inside a face's `outline` (photo pixels; `scale` photo pixels per
+/// matte pixel) pulled in by `FACE_SOLID_SHRINK`: a face is always the person. Sunlit skin against
+/// bright foliage once read as background, and a replaced background punched a grey hole through
+/// a forehead and an eye.
+pub fn with_face_solid(matte: &PersonMatte, outline: &[Point], scale: f32) -> PersonMatte {
+    let mut out = matte.clone();
+    if outline.len() < 3 || scale <= 0.0 {
+        return out;
+    }
+    let n = outline.len() as f32;
+    let c = Point::new(outline.iter().map(|p| p.x).sum::<f32>() / n, outline.iter().map(|p| p.y).sum::<f32>() / n);
+    let ring: Vec<Point> = outline
+        .iter()
+        .map(|p| {
+            let k = 1.0 - FACE_SOLID_SHRINK;
+            Point::new((c.x + (p.x - c.x) * k) / scale, (c.y + (p.y - c.y) * k) / scale)
+        })
+        .collect();
+    let (w, h) = (matte.width as usize, matte.height as usize);
+    let top = ring.iter().map(|p| p.y).fold(f32::INFINITY, f32::min).floor().max(0.0) as usize;
+    let bottom = (ring.iter().map(|p| p.y).fold(f32::NEG_INFINITY, f32::max).ceil().max(0.0) as usize).min(h);
+    // Each row through the pixel centres: where it crosses the outline's edges, and the spans
+    // between pairs of crossings (even-odd) are inside.
+    let mut crossings = Vec::new();
+    for y in top..bottom {
+        let yc = y as f32 + 0.5;
+        crossings.clear();
+        for (i, a) in ring.iter().enumerate() {
+            let b = ring[(i + 1) % ring.len()];
+            if (a.y <= yc) != (b.y <= yc) {
+                crossings.push(a.x + (yc - a.y) / (b.y - a.y) * (b.x - a.x));
+            }
+        }
+        crossings.sort_by(f32::total_cmp);
+        for pair in crossings.chunks_exact(2) {
+            let x0 = (pair[0] - 0.5).ceil().max(0.0) as usize;
+            let x1 = ((pair[1] - 0.5).floor() + 1.0).clamp(0.0, w as f32) as usize;
+            for a in out.alpha[y * w..(y + 1) * w].iter_mut().take(x1).skip(x0) {
+                *a = 1.0;
+            }
+        }
+    }
+    out
+}
+
 /// Edge-aware refinement of a coarse matte with the photo as guide (He, Sun & Tang's guided
 /// filter, grey guide): the mask's edges move onto the photo's edges, so hair and shoulders
 /// follow the real outline. `radius` in pixels; `eps` is the edge threshold in (0..1)^2 units.
@@ -289,6 +370,43 @@ pub fn box_means_then<const N: usize, T>(
 
 #[cfg(test)]
 mod tests {
+    /// Two people side by side, faces of one width: the other's half is cleared, the line midway.
+    /// A smaller face (a child) takes less: the line moves towards it.
+    #[test]
+    fn the_people_beside_the_subject_are_cleared() {
+        let mut m = PersonMatte::new(40, 10);
+        m.alpha.iter_mut().for_each(|a| *a = 1.0);
+        let out = without_others(&m, (Point::new(20.0, 10.0), 10.0), &[(Point::new(60.0, 10.0), 10.0)], 2.0);
+        assert_eq!(out.get(19, 5), 1.0);
+        assert_eq!(out.get(20, 5), 0.0);
+        let child = without_others(&m, (Point::new(20.0, 10.0), 10.0), &[(Point::new(60.0, 10.0), 5.0)], 2.0);
+        // (x - 20) / 10 = (60 - x) / 5 at x = 46.7 photo pixels, matte pixel 23.3.
+        assert_eq!(child.get(22, 5), 1.0, "nearer the subject in face widths");
+        assert_eq!(child.get(23, 5), 0.0);
+        assert_eq!(without_others(&m, (Point::new(20.0, 10.0), 10.0), &[], 2.0), m);
+    }
+
+    /// Inside a face's outline, pulled in by a fifth, the matte is solid whatever the model
+    /// said; outside, and at the outline's outer fifth, it is left as it was.
+    #[test]
+    fn a_face_is_always_the_person() {
+        let mut m = PersonMatte::new(40, 40);
+        m.alpha.iter_mut().for_each(|a| *a = 0.3);
+        // A diamond around (20, 20), radius 10 matte pixels; the photo is twice the matte.
+        let outline = [Point::new(40.0, 20.0), Point::new(60.0, 40.0), Point::new(40.0, 60.0), Point::new(20.0, 40.0)];
+        let out = with_face_solid(&m, &outline, 2.0);
+        assert_eq!(out.get(20, 20), 1.0);
+        assert_eq!(out.get(27, 20), 1.0, "inside the pulled-in outline (radius 8)");
+        assert_eq!(out.get(29, 20), 0.3, "in the outer fifth");
+        assert_eq!(out.get(5, 5), 0.3);
+        assert_eq!(out.get(20, 35), 0.3);
+        // Too few points, or an outline past the matte's edges, never panics.
+        assert_eq!(with_face_solid(&m, &outline[..2], 2.0), m);
+        let far = [Point::new(-100.0, -100.0), Point::new(500.0, -100.0), Point::new(500.0, 500.0)];
+        let all = with_face_solid(&m, &far, 2.0);
+        assert!(all.alpha.iter().all(|&a| a == 1.0 || a == 0.3));
+    }
+
     use super::*;
 
     #[test]

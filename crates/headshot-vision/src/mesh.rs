@@ -31,6 +31,12 @@ pub(crate) mod idx {
     /// The middle of the upper and of the lower lip's inner edge.
     pub const UPPER_LIP_INNER: usize = 13;
     pub const LOWER_LIP_INNER: usize = 14;
+    /// The face's outline (MediaPipe's face oval), clockwise in the image from the top of the
+    /// forehead: along the hairline, the temples, the cheeks and the jaw.
+    pub const OUTLINE: [usize; 36] = [
+        10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149,
+        150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109,
+    ];
 }
 
 /// A 3-D mesh point in crop pixels.
@@ -145,6 +151,7 @@ pub fn face_details(photo: &RgbImage, face: &Face, mesh: &FaceMesh, eyes: Option
         forehead: mesh.photo_point(idx::FOREHEAD),
         chin,
         mouth_openness: mouth_openness(mesh, eye_to_chin),
+        outline: idx::OUTLINE.iter().map(|&i| mesh.photo_point(i)).collect(),
     }
 }
 
