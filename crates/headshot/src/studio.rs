@@ -361,9 +361,8 @@ pub fn matte_region(a: &Analysis, face: &Face, frames: &[Rect]) -> Rect {
 /// The portrait matting model's matte of `region` (photo pixels) on the analysis copy's grid,
 /// with only the subject kept: what is nearer their face than anyone else's
 /// (`matte::without_others`), connected to it, its small holes filled, the face itself solid
-/// (`matte::with_face_solid`). Other
-/// people, and anything else the model takes for a person, are background to a portrait of one
-/// person. `detail`: output pixels per photo pixel of the largest output cut with it
+/// (`matte::with_face_solid`). Other people, and anything else the model takes for a person, are
+/// background to a portrait of one person. `detail`: output pixels per photo pixel of the largest output cut with it
 /// (`f32::INFINITY` for a cut at the photo's own resolution), which sets how fine the model reads.
 pub fn subject_matte(a: &Analysis, face: &Face, region: Rect, detail: f32) -> Result<PersonMatte, OutputError> {
     let (pw, ph) = (a.photo.width() as f32, a.photo.height() as f32);
