@@ -56,6 +56,11 @@ impl Rect {
         self.w.max(0.0) * self.h.max(0.0)
     }
 
+    /// Whether `p` is inside: left and top edges included, right and bottom excluded.
+    pub fn contains(&self, p: Point) -> bool {
+        p.x >= self.x && p.y >= self.y && p.x < self.right() && p.y < self.bottom()
+    }
+
     pub fn center(&self) -> Point {
         Point::new(self.x + self.w * 0.5, self.y + self.h * 0.5)
     }

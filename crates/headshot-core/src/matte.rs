@@ -179,7 +179,7 @@ pub fn fill_holes(matte: &PersonMatte, max_area: usize) -> PersonMatte {
     out
 }
 
-/// The matte without the people beside the subject: every pixel nearer another face than the
+/// Takes the people beside the subject out of the matte: every pixel nearer another face than the
 /// subject's is cleared, nearness measured in each face's own widths (a face's `(centre, width)`,
 /// photo pixels; `scale` photo pixels per matte pixel), so the line between two people runs
 /// midway between faces of one size and closer to the smaller face of a child or of someone
@@ -187,15 +187,14 @@ pub fn fill_holes(matte: &PersonMatte, max_area: usize) -> PersonMatte {
 /// headshot of one of them kept the other's face at its edge. (Counting distances below a face
 /// as shorter, since a body hangs below its head, took more of a child hugging a parent from
 /// behind, and the parent's hair with it.)
-pub fn without_others(matte: &PersonMatte, subject: (Point, f32), others: &[(Point, f32)], scale: f32) -> PersonMatte {
-    let mut out = matte.clone();
+pub fn clear_others(matte: &mut PersonMatte, subject: (Point, f32), others: &[(Point, f32)], scale: f32) {
     let others: Vec<(Point, f32)> = others.iter().copied().filter(|(_, w)| *w > 0.0).collect();
     if others.is_empty() || subject.1 <= 0.0 || scale <= 0.0 {
-        return out;
+        return;
     }
     let w = matte.width as usize;
     let nearness = |(c, size): (Point, f32), x: f32, y: f32| ((x - c.x).powi(2) + (y - c.y).powi(2)) / (size * size);
-    for (k, a) in out.alpha.iter_mut().enumerate() {
+    for (k, a) in matte.alpha.iter_mut().enumerate() {
         if *a <= 0.0 {
             continue;
         }
@@ -205,7 +204,6 @@ pub fn without_others(matte: &PersonMatte, subject: (Point, f32), others: &[(Poi
             *a = 0.0;
         }
     }
-    out
 }
 
 /// How far in from the face's outline the matte is made solid, as a share of the way to the
@@ -215,24 +213,19 @@ pub fn without_others(matte: &PersonMatte, subject: (Point, f32), others: &[(Poi
 /// background on the cutout tests' pasted subject: 0.26 % of the old background left, from 0.03.)
 const FACE_SOLID_SHRINK: f32 = 0.2;
 
-/// The matte made solid (1) inside a face's `outline` (photo pixels; `scale` photo pixels per
+/// Makes the matte solid (1) inside a face's `outline` (photo pixels; `scale` photo pixels per
 /// matte pixel) pulled in by `FACE_SOLID_SHRINK`: a face is always the person. Sunlit skin against
 /// bright foliage once read as background, and a replaced background punched a grey hole through
 /// a forehead and an eye.
-pub fn with_face_solid(matte: &PersonMatte, outline: &[Point], scale: f32) -> PersonMatte {
-    let mut out = matte.clone();
+pub fn make_face_solid(matte: &mut PersonMatte, outline: &[Point], scale: f32) {
     if outline.len() < 3 || scale <= 0.0 {
-        return out;
+        return;
     }
     let n = outline.len() as f32;
     let c = Point::new(outline.iter().map(|p| p.x).sum::<f32>() / n, outline.iter().map(|p| p.y).sum::<f32>() / n);
-    let ring: Vec<Point> = outline
-        .iter()
-        .map(|p| {
-            let k = 1.0 - FACE_SOLID_SHRINK;
-            Point::new((c.x + (p.x - c.x) * k) / scale, (c.y + (p.y - c.y) * k) / scale)
-        })
-        .collect();
+    let k = 1.0 - FACE_SOLID_SHRINK;
+    let ring: Vec<Point> =
+        outline.iter().map(|p| Point::new((c.x + (p.x - c.x) * k) / scale, (c.y + (p.y - c.y) * k) / scale)).collect();
     let (w, h) = (matte.width as usize, matte.height as usize);
     let top = ring.iter().map(|p| p.y).fold(f32::INFINITY, f32::min).floor().max(0.0) as usize;
     let bottom = (ring.iter().map(|p| p.y).fold(f32::NEG_INFINITY, f32::max).ceil().max(0.0) as usize).min(h);
@@ -252,12 +245,11 @@ pub fn with_face_solid(matte: &PersonMatte, outline: &[Point], scale: f32) -> Pe
         for pair in crossings.chunks_exact(2) {
             let x0 = (pair[0] - 0.5).ceil().max(0.0) as usize;
             let x1 = ((pair[1] - 0.5).floor() + 1.0).clamp(0.0, w as f32) as usize;
-            for a in out.alpha[y * w..(y + 1) * w].iter_mut().take(x1).skip(x0) {
+            for a in matte.alpha[y * w..(y + 1) * w].iter_mut().take(x1).skip(x0) {
                 *a = 1.0;
             }
         }
     }
-    out
 }
 
 /// Edge-aware refinement of a coarse matte with the photo as guide (He, Sun & Tang's guided
@@ -376,14 +368,19 @@ mod tests {
     fn the_people_beside_the_subject_are_cleared() {
         let mut m = PersonMatte::new(40, 10);
         m.alpha.iter_mut().for_each(|a| *a = 1.0);
-        let out = without_others(&m, (Point::new(20.0, 10.0), 10.0), &[(Point::new(60.0, 10.0), 10.0)], 2.0);
+        let without_others = |subject, others: &[(Point, f32)]| {
+            let mut out = m.clone();
+            clear_others(&mut out, subject, others, 2.0);
+            out
+        };
+        let out = without_others((Point::new(20.0, 10.0), 10.0), &[(Point::new(60.0, 10.0), 10.0)]);
         assert_eq!(out.get(19, 5), 1.0);
         assert_eq!(out.get(20, 5), 0.0);
-        let child = without_others(&m, (Point::new(20.0, 10.0), 10.0), &[(Point::new(60.0, 10.0), 5.0)], 2.0);
+        let child = without_others((Point::new(20.0, 10.0), 10.0), &[(Point::new(60.0, 10.0), 5.0)]);
         // (x - 20) / 10 = (60 - x) / 5 at x = 46.7 photo pixels, matte pixel 23.3.
         assert_eq!(child.get(22, 5), 1.0, "nearer the subject in face widths");
         assert_eq!(child.get(23, 5), 0.0);
-        assert_eq!(without_others(&m, (Point::new(20.0, 10.0), 10.0), &[], 2.0), m);
+        assert_eq!(without_others((Point::new(20.0, 10.0), 10.0), &[]), m);
     }
 
     /// Inside a face's outline, pulled in by a fifth, the matte is solid whatever the model
@@ -394,16 +391,21 @@ mod tests {
         m.alpha.iter_mut().for_each(|a| *a = 0.3);
         // A diamond around (20, 20), radius 10 matte pixels; the photo is twice the matte.
         let outline = [Point::new(40.0, 20.0), Point::new(60.0, 40.0), Point::new(40.0, 60.0), Point::new(20.0, 40.0)];
-        let out = with_face_solid(&m, &outline, 2.0);
+        let with_face_solid = |outline: &[Point]| {
+            let mut out = m.clone();
+            make_face_solid(&mut out, outline, 2.0);
+            out
+        };
+        let out = with_face_solid(&outline);
         assert_eq!(out.get(20, 20), 1.0);
         assert_eq!(out.get(27, 20), 1.0, "inside the pulled-in outline (radius 8)");
         assert_eq!(out.get(29, 20), 0.3, "in the outer fifth");
         assert_eq!(out.get(5, 5), 0.3);
         assert_eq!(out.get(20, 35), 0.3);
         // Too few points, or an outline past the matte's edges, never panics.
-        assert_eq!(with_face_solid(&m, &outline[..2], 2.0), m);
+        assert_eq!(with_face_solid(&outline[..2]), m);
         let far = [Point::new(-100.0, -100.0), Point::new(500.0, -100.0), Point::new(500.0, 500.0)];
-        let all = with_face_solid(&m, &far, 2.0);
+        let all = with_face_solid(&far);
         assert!(all.alpha.iter().all(|&a| a == 1.0 || a == 0.3));
     }
 

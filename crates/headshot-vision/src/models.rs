@@ -53,8 +53,6 @@ pub const MATTING_TIERS: [[(usize, usize); 7]; 2] = [
     [(512, 256), (512, 320), (512, 384), (448, 448), (384, 512), (320, 512), (256, 512)],
     [(448, 224), (448, 256), (448, 320), (384, 384), (320, 448), (256, 448), (224, 448)],
 ];
-/// The full tier's shapes.
-pub const MATTING_SHAPES: [(usize, usize); 7] = MATTING_TIERS[0];
 /// Segmentation input, square model (height, width).
 pub const SELFIE_SQUARE: (usize, usize) = (256, 256);
 /// Segmentation input, landscape model (height, width).

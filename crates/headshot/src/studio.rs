@@ -360,26 +360,28 @@ pub fn matte_region(a: &Analysis, face: &Face, frames: &[Rect]) -> Rect {
 
 /// The portrait matting model's matte of `region` (photo pixels) on the analysis copy's grid,
 /// with only the subject kept: what is nearer their face than anyone else's
-/// (`matte::without_others`), connected to it, its small holes filled, the face itself solid
-/// (`matte::with_face_solid`). Other people, and anything else the model takes for a person, are
-/// background to a portrait of one person. `detail`: output pixels per photo pixel of the largest output cut with it
-/// (`f32::INFINITY` for a cut at the photo's own resolution), which sets how fine the model reads.
+/// (`matte::clear_others`), connected to it, its small holes filled, the face itself solid
+/// (`matte::make_face_solid`). Other people, and anything else the model takes for a person, are
+/// background to a portrait of one person. `detail`: output pixels per photo pixel of the
+/// largest output cut with it (`f32::INFINITY` for a cut at the photo's own resolution), which
+/// sets how fine the model reads.
 pub fn subject_matte(a: &Analysis, face: &Face, region: Rect, detail: f32) -> Result<PersonMatte, OutputError> {
     let (pw, ph) = (a.photo.width() as f32, a.photo.height() as f32);
     let s = a.photo.analysis_scale;
     let region = region.clamped(pw, ph);
-    let matte = headshot_vision::matting::matte_person_reduced(&a.photo.pixels, &a.photo.analysis, s, region, detail)
-        .map_err(OutputError::Matting)?;
-    // A hole up to a third of the face's width across (a ring, a buckle) is part of the person.
-    let hole = (face.bbox.w / s / 3.0).powi(2) as usize;
+    let mut matte =
+        headshot_vision::matting::matte_person_reduced(&a.photo.pixels, &a.photo.analysis, s, region, detail)
+            .map_err(OutputError::Matting)?;
     let person = |f: &Face| (f.bbox.center(), f.bbox.w);
     let others: Vec<(Point, f32)> = a.scene.faces.iter().filter(|f| *f != face).map(person).collect();
-    let matte = headshot_core::matte::without_others(&matte, person(face), &others, s);
-    let matte = headshot_core::matte::fill_holes(&isolate(&matte, face, s), hole);
-    Ok(match face.details.as_ref() {
-        Some(d) => headshot_core::matte::with_face_solid(&matte, &d.outline, s),
-        None => matte,
-    })
+    headshot_core::matte::clear_others(&mut matte, person(face), &others, s);
+    // A hole up to a third of the face's width across (a ring, a buckle) is part of the person.
+    let hole = (face.bbox.w / s / 3.0).powi(2) as usize;
+    let mut matte = headshot_core::matte::fill_holes(&isolate(&matte, face, s), hole);
+    if let Some(d) = &face.details {
+        headshot_core::matte::make_face_solid(&mut matte, &d.outline, s);
+    }
+    Ok(matte)
 }
 
 /// File-name-safe stem of a photo: letters, digits, `-`, `_` and `.`; anything else becomes `_`.

@@ -6,7 +6,7 @@
 use headshot::core::plan::{self, Canvas, CropPlan};
 use headshot::core::render::{self, Background, Corrections, STUDIO_GREY};
 use headshot::core::uses::Catalogue;
-use headshot::core::{Rect, matte::PersonMatte};
+use headshot::core::{Point, Rect, matte::PersonMatte};
 use headshot::studio::{self, BackgroundChoice, StudioOptions};
 use image::{Rgb, RgbImage};
 use rayon::prelude::*;
@@ -140,9 +140,7 @@ fn no_remnant_of_the_old_background_is_left_behind() {
     let selections: [&[&str]; 3] =
         [&["linkedin", "team-page", "pr-contact", "speaker-page"], &["linkedin"], &["linkedin", "microsoft-365"]];
     for (selection, (name, boxes)) in selections.iter().flat_map(|s| regions.iter().map(move |r| (s, r))) {
-        let mut cat = Catalogue::built_in();
-        cat.select(&selection.iter().map(|u| u.to_string()).collect::<Vec<_>>());
-        let analyzer = headshot::Analyzer { catalogue: cat, ..headshot::Analyzer::default() };
+        let analyzer = analyzer_for(selection);
         let a = analyzer.analyze_path(&example(name)).expect("analyse");
         let boxes: Vec<Rect> = boxes
             .as_array()
@@ -163,8 +161,7 @@ fn no_remnant_of_the_old_background_is_left_behind() {
             for (i, b) in boxes.iter().enumerate() {
                 let (mut n, mut off) = (0u64, 0u64);
                 for (x, y, px) in out.enumerate_pixels() {
-                    let q = p.to_photo(x as f32 + 0.5, y as f32 + 0.5);
-                    if q.x < b.x || q.y < b.y || q.x >= b.right() || q.y >= b.bottom() {
+                    if !b.contains(p.to_photo(x as f32 + 0.5, y as f32 + 0.5)) {
                         continue;
                     }
                     n += 1;
@@ -201,40 +198,26 @@ fn no_remnant_of_the_old_background_is_left_behind() {
 fn no_face_is_cut_by_a_replaced_background() {
     let labels = headshot::eval::read_manifest(&repo().join("../shared/photos/manifest.csv")).expect("manifest");
     let files: Vec<String> = labels.into_iter().map(|l| l.file).collect();
-    let mut cat = Catalogue::built_in();
-    cat.select(&["linkedin".into()]);
-    let analyzer = headshot::Analyzer { catalogue: cat, ..headshot::Analyzer::default() };
-    let green = [0u8, 255, 0];
-    let opts =
-        StudioOptions { background: BackgroundChoice::Fixed(Background::Colour(green)), ..StudioOptions::default() };
-    let dir = scratch("faces-whole");
-    let checked: Vec<(String, usize, usize)> = files
-        .par_iter()
-        .filter_map(|f| {
-            let a = analyzer.analyze_path(&shared(f)).ok()?;
-            let sitter = studio::sitter(&a, &analyzer.catalogue, None).ok()??;
-            let folder = f.replace(['/', '.'], "_");
-            let made = studio::make_outputs(&a, &analyzer, &opts, &dir, &folder);
-            let m = made.made.first()?;
-            let out = pixels(&dir.join(&m.report.path));
-            let face = render::face_in_output(&m.plan, sitter.face.bbox);
-            let middle = Rect::new(face.x + face.w / 4.0, face.y + face.h / 4.0, face.w / 2.0, face.h / 2.0);
-            let (mut n, mut cut) = (0, 0);
-            for (x, y, p) in out.enumerate_pixels() {
-                let (cx, cy) = (x as f32 + 0.5, y as f32 + 0.5);
-                if cx < middle.x || cy < middle.y || cx >= middle.right() || cy >= middle.bottom() {
-                    continue;
-                }
-                n += 1;
-                // JPEG blurs green into the skin at a cut's edge: a pixel that is more green
-                // than anything else by far is the backdrop.
-                if i32::from(p[1]) - i32::from(p[0].max(p[2])) > 120 {
-                    cut += 1;
-                }
+    let linkedin = analyzer_for(&["linkedin"]).catalogue;
+    let checked: Vec<(String, usize, usize)> = linkedin_on_green(&files, "faces-whole", |f, a, m, written| {
+        let sitter = studio::sitter(a, &linkedin, None).ok()??;
+        let out = pixels(written);
+        let face = render::face_in_output(&m.plan, sitter.face.bbox);
+        let middle = Rect::new(face.x + face.w / 4.0, face.y + face.h / 4.0, face.w / 2.0, face.h / 2.0);
+        let (mut n, mut cut) = (0, 0);
+        for (x, y, p) in out.enumerate_pixels() {
+            if !middle.contains(Point::new(x as f32 + 0.5, y as f32 + 0.5)) {
+                continue;
             }
-            Some((f.clone(), cut, n))
-        })
-        .collect();
+            n += 1;
+            // JPEG blurs green into the skin at a cut's edge: a pixel that is more green
+            // than anything else by far is the backdrop.
+            if i32::from(p[1]) - i32::from(p[0].max(p[2])) > 120 {
+                cut += 1;
+            }
+        }
+        Some((f.to_string(), cut, n))
+    });
     for (f, cut, n) in &checked {
         if *cut > 0 {
             eprintln!("{f}: {cut} of {n} px of the middle of the face show the new background");
@@ -254,24 +237,43 @@ fn no_face_is_cut_by_a_replaced_background() {
 fn a_headshot_of_one_person_of_a_group_shows_one_face() {
     let labels = headshot::eval::read_manifest(&repo().join("../shared/photos/manifest.csv")).expect("manifest");
     let groups: Vec<String> = labels.into_iter().filter(|l| l.framing == "group").map(|l| l.file).collect();
-    let mut cat = Catalogue::built_in();
-    cat.select(&["linkedin".into()]);
-    let analyzer = headshot::Analyzer { catalogue: cat, ..headshot::Analyzer::default() };
+    let analyzer = analyzer_for(&["linkedin"]);
+    let seen: Vec<(String, usize)> = linkedin_on_green(&groups, "one-face", |f, _, _, written| {
+        Some((f.to_string(), analyzer.analyze_path(written).expect("the output reads").scene.faces.len()))
+    });
+    eprintln!("faces in each group photo's LinkedIn output: {seen:?}");
+    assert!(seen.len() >= 5, "only {} outputs", seen.len());
+    assert!(seen.iter().all(|(_, n)| *n == 1), "{seen:?}");
+}
+
+/// An analyzer that judges and makes the named uses only.
+fn analyzer_for(uses: &[&str]) -> headshot::Analyzer {
+    let mut catalogue = Catalogue::built_in();
+    catalogue.select(&uses.iter().map(|u| u.to_string()).collect::<Vec<_>>());
+    headshot::Analyzer { catalogue, ..headshot::Analyzer::default() }
+}
+
+/// Each of `files` (in `../shared/photos`) made into its LinkedIn output with the background
+/// replaced by pure green, in parallel, and handed to `check` with its analysis, the output made
+/// and the file written; the photos that make no output are left out.
+fn linkedin_on_green<T: Send>(
+    files: &[String],
+    scratch_name: &str,
+    check: impl Fn(&str, &headshot::analysis::Analysis, &studio::Made, &std::path::Path) -> Option<T> + Sync,
+) -> Vec<T> {
+    let analyzer = analyzer_for(&["linkedin"]);
     let opts = StudioOptions {
         background: BackgroundChoice::Fixed(Background::Colour([0, 255, 0])),
         ..StudioOptions::default()
     };
-    let dir = scratch("one-face");
-    let seen: Vec<(String, usize)> = groups
+    let dir = scratch(scratch_name);
+    files
         .par_iter()
         .filter_map(|f| {
             let a = analyzer.analyze_path(&shared(f)).ok()?;
             let made = studio::make_outputs(&a, &analyzer, &opts, &dir, &f.replace(['/', '.'], "_"));
-            let out = analyzer.analyze_path(&dir.join(&made.made.first()?.report.path)).expect("the output reads");
-            Some((f.clone(), out.scene.faces.len()))
+            let m = made.made.first()?;
+            check(f, &a, m, &dir.join(&m.report.path))
         })
-        .collect();
-    eprintln!("faces in each group photo's LinkedIn output: {seen:?}");
-    assert!(seen.len() >= 5, "only {} outputs", seen.len());
-    assert!(seen.iter().all(|(_, n)| *n == 1), "{seen:?}");
+        .collect()
 }
