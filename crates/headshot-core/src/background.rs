@@ -34,6 +34,14 @@ const DETAIL_RADIUS: usize = 2;
 /// Pixels of the thumbnail kept clear around the person, so their own outline (and the soft
 /// edge of the matte) does not count as clutter.
 const CLEARANCE_PX: usize = 2;
+/// A pixel that differs from the backdrop's smooth surface by more than this (0..1, luminance or
+/// colour) belongs to a mark: as clear as dark print on a light wall, white numerals on a teal
+/// one, a gold logo on blue. Plain backdrops' own texture (concrete's pores, a paper's mottling)
+/// stays well under it at thumbnail size.
+pub const MARK_STEP: f32 = 0.25;
+/// A mark smaller than this many thumbnail pixels is noise or a speck (a pixel is 1/160 of the
+/// frame's long side); a letter or digit seen at thumbnail size covers more.
+const MIN_MARK_PX: usize = 3;
 /// With fewer background pixels than this at thumbnail size, there is nothing to judge.
 const MIN_PIXELS: usize = 80;
 
@@ -59,6 +67,11 @@ pub struct BackgroundMeasures {
     pub colour_structure: f32,
     /// Share of background pixels on a strong edge (`STRONG_EDGE`).
     pub edges: f32,
+    /// Distinct marks on the backdrop: separate shapes standing out from its smooth surface by
+    /// more than `MARK_STEP`. Lettering is many marks (a letter or a digit each) and so are a
+    /// logo's parts or a pattern's repeats, however little of the backdrop they cover; a single
+    /// light in the dark, or one mark on a wall, is one.
+    pub marks: usize,
     /// Mean luminance step between neighbouring background pixels (Sobel magnitude / 8), per
     /// thumbnail pixel: OFIQ's background-uniformity gradient at the size it is seen at.
     pub gradient: f32,
@@ -127,6 +140,13 @@ pub fn measure(img: &RgbImage, matte: &PersonMatte, people: &[Rect], faces_behin
         }
     }
     let detail = fine_detail(&planes, &background, wu, hu);
+    let marked: Vec<bool> = (0..wu * hu)
+        .map(|k| {
+            let d = fit.residual(&planes[k], k % wu, k / wu, wu, hu);
+            background[k] && d[0].abs().max(d[1].hypot(d[2])) > MARK_STEP
+        })
+        .collect();
+    let marks = count_marks(&marked, wu, hu, MIN_MARK_PX);
     let structure = (sq / n as f64).sqrt() as f32;
     let colour_structure = (csq / n as f64).sqrt() as f32;
     let content = content as f32 / n as f32;
@@ -158,12 +178,44 @@ pub fn measure(img: &RgbImage, matte: &PersonMatte, people: &[Rect], faces_behin
         structure,
         colour_structure,
         edges,
+        marks,
         gradient,
         faces: faces_behind,
         share,
     };
     out.busyness = busyness(&out);
     out
+}
+
+/// The connected groups (8-neighbours) of `on` pixels in a `w` x `h` grid with at least `min_px`
+/// pixels each.
+fn count_marks(on: &[bool], w: usize, h: usize, min_px: usize) -> usize {
+    let mut seen = vec![false; w * h];
+    let mut stack = Vec::new();
+    let mut count = 0;
+    for start in 0..w * h {
+        if !on[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        let mut size = 0;
+        while let Some(k) = stack.pop() {
+            size += 1;
+            let (x, y) = (k % w, k / w);
+            for yy in y.saturating_sub(1)..(y + 2).min(h) {
+                for xx in x.saturating_sub(1)..(x + 2).min(w) {
+                    let n = yy * w + xx;
+                    if on[n] && !seen[n] {
+                        seen[n] = true;
+                        stack.push(n);
+                    }
+                }
+            }
+        }
+        count += usize::from(size >= min_px);
+    }
+    count
 }
 
 /// Where the people can be, per thumbnail pixel (`s` thumbnail pixels per pixel of the boxes):
@@ -223,10 +275,15 @@ fn fine_detail(planes: &[[f32; 3]], background: &[bool], w: usize, h: usize) -> 
 ///   0.29-0.34); press walls whose logos are their only content measure 0.16 and up;
 /// - edges: plain backdrops 0-0.03 (one at 0.065, the wall with the painting); lettering and
 ///   furniture 0.05 and up;
-/// - colour structure: plain backdrops up to 0.06; a hot-pink press wall with small text 0.13.
+/// - colour structure: plain backdrops up to 0.06; a hot-pink press wall with small text 0.13;
+/// - marks: plain backdrops show at most 3 (a concrete wall's tie holes), most none or one (a
+///   bokeh light, a stain); a festival wall whose only content is white numerals along its top
+///   and an emblem beside a shoulder shows 5 while covering 3 % of the backdrop, under every
+///   other measure's level. Four marks is the level: lettering has more.
 pub const BUSY_CONTENT: f32 = 0.12;
 pub const BUSY_EDGES: f32 = 0.05;
 pub const BUSY_COLOUR_STRUCTURE: f32 = 0.09;
+pub const BUSY_MARKS: f32 = 4.0;
 /// Content counts only when it has detail (`BackgroundMeasures::detail` at least this): the
 /// mottled grey blur behind one labelled plain photo covers 0.29 of its backdrop with shapes and
 /// has no detail (0.008), while the busy backdrops with that much content, however defocused,
@@ -238,7 +295,10 @@ pub const MIN_CONTENT_DETAIL: f32 = 0.03;
 /// face behind the subject is content whatever else the background holds.
 pub fn busyness(m: &BackgroundMeasures) -> f32 {
     let content = if m.detail >= MIN_CONTENT_DETAIL { m.content / BUSY_CONTENT } else { 0.0 };
-    let strongest = content.max(m.edges / BUSY_EDGES).max(m.colour_structure / BUSY_COLOUR_STRUCTURE);
+    let strongest = content
+        .max(m.edges / BUSY_EDGES)
+        .max(m.colour_structure / BUSY_COLOUR_STRUCTURE)
+        .max(m.marks as f32 / BUSY_MARKS);
     let faces = if m.faces > 0 { 1.0 } else { 0.0 };
     (0.5 * strongest).max(faces).min(1.0)
 }
@@ -427,6 +487,17 @@ mod tests {
         }
         let plain = measure(&alone, &own, &[face], 0);
         assert!(plain.busyness < 0.2, "{plain:?}");
+    }
+
+    #[test]
+    fn marks_are_counted_as_separate_shapes_of_some_size() {
+        // Three shapes in a 10 x 4 grid: an L of 4 pixels, a diagonal pair touching at a corner
+        // plus one more (3: 8-neighbours join), and a lone speck (under the 3-pixel minimum).
+        let rows = ["##........", "#...#.....", "#....#...#", "......#..."];
+        let on: Vec<bool> = rows.iter().flat_map(|r| r.chars().map(|c| c == '#')).collect();
+        assert_eq!(count_marks(&on, 10, 4, 3), 2);
+        assert_eq!(count_marks(&on, 10, 4, 1), 3);
+        assert_eq!(count_marks(&vec![true; 40], 10, 4, 3), 1);
     }
 
     #[test]

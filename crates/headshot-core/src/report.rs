@@ -130,6 +130,10 @@ pub struct BackgroundReport {
     pub colour_structure: f32,
     /// Share of background pixels on a strong edge at thumbnail size, 0..1.
     pub edges: f32,
+    /// Distinct high-contrast marks on the backdrop (letters, a logo's parts, a pattern's repeats).
+    /// Absent from reports written before it was measured.
+    #[serde(default)]
+    pub marks: usize,
     /// Mean luminance step between neighbouring background pixels at thumbnail size.
     pub gradient: f32,
     /// Faces seen behind the subject.
@@ -270,6 +274,7 @@ impl Report {
                 structure: r3(bg.structure),
                 colour_structure: r3(bg.colour_structure),
                 edges: r3(bg.edges),
+                marks: bg.marks,
                 gradient: r3(bg.gradient),
                 faces: bg.faces,
                 share: r3(bg.share),

@@ -269,8 +269,8 @@ fn close_calls(file: &str, r: &Report) -> Vec<(&'static str, CloseCall)> {
     }
     let b = &r.background;
     let why = format!(
-        "busyness {:.2}: content {:.3}, edges {:.3}, colour {:.3}, faces {}",
-        b.busyness, b.content, b.edges, b.colour_structure, b.faces
+        "busyness {:.2}: content {:.3}, edges {:.3}, colour {:.3}, marks {}, faces {}",
+        b.busyness, b.content, b.edges, b.colour_structure, b.marks, b.faces
     );
     out.push(("background", call(b.busyness / judge::MAX_PLAIN_BUSYNESS - 1.0, why)));
     if let Some(fm) = &r.framing_measures

@@ -26,9 +26,9 @@ fn the_judgement_holds_its_accuracy_on_the_labelled_photos() {
     for (name, score, floor) in [
         ("framing", &e.framing, 71.0 / 73.0),
         ("gaze", &e.gaze, 67.0 / 71.0),
-        ("background", &e.background, 68.0 / 73.0),
+        ("background", &e.background, 69.0 / 73.0),
         ("sharp", &e.sharp, 71.0 / 73.0),
-        ("linkedin", &e.linkedin, 68.0 / 73.0),
+        ("linkedin", &e.linkedin, 69.0 / 73.0),
     ] {
         assert!(score.accuracy() >= floor - 1e-4, "{name}: {:.3} under the floor {floor:.3}", score.accuracy());
     }
@@ -202,11 +202,7 @@ fn press_walls_and_defocused_crowds_are_busy_and_a_studio_gradient_is_plain() {
     let a = analyze_image("grace.png", &img);
     assert_eq!(a.matte.width, img.width(), "the photo is its own analysis copy");
     let (w, h) = img.dimensions();
-    let gradient = RgbImage::from_fn(w, h, |x, y| {
-        let d = ((x as f32 - w as f32 * 0.5).powi(2) + (y as f32 - h as f32 * 0.35).powi(2)).sqrt() / w as f32;
-        let v = 150.0 - 70.0 * d;
-        Rgb([v as u8, (v * 1.02) as u8, (v * 1.08).min(255.0) as u8])
-    });
+    let gradient = studio_gradient(w, h);
     let on_gradient = analyze_image("on-gradient.png", &pasted(&img, &a, &gradient));
     assert!(on_gradient.judgement.plain, "{:?}", on_gradient.scene.background);
 
@@ -224,6 +220,57 @@ fn press_walls_and_defocused_crowds_are_busy_and_a_studio_gradient_is_plain() {
     );
     let bokeh = analyze_image("on-crowd.png", &pasted(&img, &a, &blur(&crowd, 3.0)));
     assert!(!bokeh.judgement.plain, "{:?}", bokeh.scene.background);
+}
+
+/// A smooth studio gradient, lighter towards the top middle, as lit backdrops are.
+fn studio_gradient(w: u32, h: u32) -> RgbImage {
+    RgbImage::from_fn(w, h, |x, y| {
+        let d = ((x as f32 - w as f32 * 0.5).powi(2) + (y as f32 - h as f32 * 0.35).powi(2)).sqrt() / w as f32;
+        let v = 150.0 - 70.0 * d;
+        Rgb([v as u8, (v * 1.02) as u8, (v * 1.08).min(255.0) as u8])
+    })
+}
+
+/// Sparse lettering is content however little of the backdrop it covers, and one soft light is
+/// not: the same person on the same studio gradient, with five white numerals in a top corner
+/// (under 1 % of the frame, as a festival wall's date above a guest), reads busy; with one
+/// round defocused light beside the head instead, plain.
+#[test]
+fn a_few_letters_on_a_plain_backdrop_make_it_busy_and_one_soft_light_does_not() {
+    let img = pixels(&example("grace_hopper.jpg"));
+    let a = analyze_image("grace.png", &img);
+    let (w, h) = img.dimensions();
+    let gradient = studio_gradient(w, h);
+    // Five bold numerals seen from afar (solid bars 14 x 36 px, 14 px apart) in the top left
+    // corner: at thumbnail size each is a small blob, as printed digits are.
+    let mut lettered = gradient.clone();
+    for k in 0..5u32 {
+        let x0 = 12 + k * 28;
+        for y in 12..48u32 {
+            for x in x0..x0 + 14 {
+                lettered.put_pixel(x, y, Rgb([250, 250, 250]));
+            }
+        }
+    }
+    let on_letters = analyze_image("on-letters.png", &pasted(&img, &a, &lettered));
+    let m = on_letters.scene.background;
+    eprintln!("lettered backdrop: {m:?}");
+    // No other measure sees them: they cover little of the backdrop, with few edges.
+    use headshot::core::background::{BUSY_CONTENT, BUSY_EDGES};
+    assert!(m.content < BUSY_CONTENT && m.edges < BUSY_EDGES, "{m:?}");
+    assert!(!on_letters.judgement.plain, "{m:?}");
+
+    // One bright defocused light, a Gaussian a tenth of the frame across, beside the head.
+    let (cx, cy, r) = (w as f32 * 0.12, h as f32 * 0.3, w as f32 * 0.05);
+    let lit = RgbImage::from_fn(w, h, |x, y| {
+        let g = (-((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)) / (2.0 * r * r)).exp();
+        Rgb(gradient.get_pixel(x, y).0.map(|v| (f32::from(v) + (255.0 - f32::from(v)) * g).round() as u8))
+    });
+    let on_light = analyze_image("on-light.png", &pasted(&img, &a, &lit));
+    let m = on_light.scene.background;
+    eprintln!("one soft light: {m:?}");
+    assert!(m.marks <= 1, "{m:?}");
+    assert!(on_light.judgement.plain, "{m:?}");
 }
 
 /// A half-body photo cut ever higher up the body: once the frame stops at the upper chest it is
