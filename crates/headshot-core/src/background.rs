@@ -497,7 +497,7 @@ mod tests {
         let on: Vec<bool> = rows.iter().flat_map(|r| r.chars().map(|c| c == '#')).collect();
         assert_eq!(count_marks(&on, 10, 4, 3), 2);
         assert_eq!(count_marks(&on, 10, 4, 1), 3);
-        assert_eq!(count_marks(&vec![true; 40], 10, 4, 3), 1);
+        assert_eq!(count_marks(&[true; 40], 10, 4, 3), 1);
     }
 
     #[test]
