@@ -125,6 +125,7 @@ pub fn measure(img: &RgbImage, matte: &PersonMatte, people: &[Rect], faces_behin
         .collect();
     let fit = SmoothSurface::fit_robust(&planes, &background, wu, hu);
     let (mut sq, mut csq, mut content, mut colour_content) = (0f64, 0f64, 0usize, 0usize);
+    let mut marked = vec![false; wu * hu];
     for y in 0..hu {
         for x in 0..wu {
             let k = y * wu + x;
@@ -137,15 +138,10 @@ pub fn measure(img: &RgbImage, matte: &PersonMatte, people: &[Rect], faces_behin
             csq += f64::from(chroma * chroma);
             content += usize::from(d[0].abs() > CONTENT_STEP || chroma > CONTENT_STEP);
             colour_content += usize::from(chroma > CONTENT_STEP);
+            marked[k] = d[0].abs().max(chroma) > MARK_STEP;
         }
     }
     let detail = fine_detail(&planes, &background, wu, hu);
-    let marked: Vec<bool> = (0..wu * hu)
-        .map(|k| {
-            let d = fit.residual(&planes[k], k % wu, k / wu, wu, hu);
-            background[k] && d[0].abs().max(d[1].hypot(d[2])) > MARK_STEP
-        })
-        .collect();
     let marks = count_marks(&marked, wu, hu, MIN_MARK_PX);
     let structure = (sq / n as f64).sqrt() as f32;
     let colour_structure = (csq / n as f64).sqrt() as f32;
@@ -278,8 +274,9 @@ fn fine_detail(planes: &[[f32; 3]], background: &[bool], w: usize, h: usize) -> 
 /// - colour structure: plain backdrops up to 0.06; a hot-pink press wall with small text 0.13;
 /// - marks: plain backdrops show at most 3 (a concrete wall's tie holes), most none or one (a
 ///   bokeh light, a stain); a festival wall whose only content is white numerals along its top
-///   and an emblem beside a shoulder shows 5 while covering 3 % of the backdrop, under every
-///   other measure's level. Four marks is the level: lettering has more.
+///   and an emblem beside a shoulder shows 5 (4 in its mirror image: digits a thumbnail pixel
+///   apart can merge) while covering 3 % of the backdrop, under every other measure's level.
+///   Four marks is the level: lettering has more.
 pub const BUSY_CONTENT: f32 = 0.12;
 pub const BUSY_EDGES: f32 = 0.05;
 pub const BUSY_COLOUR_STRUCTURE: f32 = 0.09;
@@ -491,8 +488,8 @@ mod tests {
 
     #[test]
     fn marks_are_counted_as_separate_shapes_of_some_size() {
-        // Three shapes in a 10 x 4 grid: an L of 4 pixels, a diagonal pair touching at a corner
-        // plus one more (3: 8-neighbours join), and a lone speck (under the 3-pixel minimum).
+        // Three shapes in a 10 x 4 grid: an L of 4 pixels, a diagonal line of 3 (its pixels
+        // touch only at corners, which join them), and a lone speck (under a 3-pixel minimum).
         let rows = ["##........", "#...#.....", "#....#...#", "......#..."];
         let on: Vec<bool> = rows.iter().flat_map(|r| r.chars().map(|c| c == '#')).collect();
         assert_eq!(count_marks(&on, 10, 4, 3), 2);
