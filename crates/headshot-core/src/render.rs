@@ -489,48 +489,56 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
     let small_f: Vec<[f32; 3]> = m.iter().map(|m| std::array::from_fn(|c| m[c] / (m[6] + 1e-5))).collect();
     let small_b: Vec<[f32; 3]> = m.iter().map(|m| std::array::from_fn(|c| m[3 + c] / (1.0 - m[6] + 1e-5))).collect();
     // Back at full size, only in the band the fine pass reads (edge pixels and R around them):
-    // B, and F corrected to reproduce the photo. Elsewhere the buffers stay zero and untouched
-    // (a zeroed allocation costs nothing until written).
+    // B, and F corrected to reproduce the photo.
     const R: usize = 3;
     let edges: Vec<bool> = alpha[..w * h].iter().map(|&a| edge(a)).collect();
     let band = dilate(&edges, w, h, R);
-    let mut b = vec![[0f32; 3]; w * h];
-    let mut f = vec![[0f32; 3]; w * h];
+    // B and F are needed only R rows either side of the row the fine pass is on: they are kept
+    // for 2R + 1 rows at a time, row y in slot y mod 2R + 1 (full-frame buffers of them were
+    // 86 MB each on a 7 MP frame).
+    let rows = 2 * R + 1;
+    let mut b = vec![[0f32; 3]; w * rows];
+    let mut f = vec![[0f32; 3]; w * rows];
     let coord = |v: usize, n: usize| {
         let t = ((v as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (n - 1) as f32);
         let i0 = t as usize; // t >= 0
         (i0, (i0 + 1).min(n - 1), t - i0 as f32)
     };
     let xs: Vec<(usize, usize, f32)> = (0..w).map(|x| coord(x, sw)).collect();
-    for y in 0..h {
-        let (y0, y1, ty) = coord(y, sh);
-        for (x, &(x0, x1, tx)) in xs.iter().enumerate() {
-            let q = y * w + x;
-            if !band[q] {
-                continue;
-            }
-            let up = |small: &[[f32; 3]]| -> [f32; 3] {
-                let (p00, p01, p10, p11) =
-                    (small[y0 * sw + x0], small[y0 * sw + x1], small[y1 * sw + x0], small[y1 * sw + x1]);
-                std::array::from_fn(|c| {
-                    let top = p00[c] + (p01[c] - p00[c]) * tx;
-                    let bottom = p10[c] + (p11[c] - p10[c]) * tx;
-                    top + (bottom - top) * ty
-                })
-            };
-            let (a, i) = (alpha[q], px(q));
-            b[q] = up(&small_b);
-            f[q] = if edge(a) {
-                let fb = up(&small_f);
-                std::array::from_fn(|c| (fb[c] + a * (i[c] - a * fb[c] - (1.0 - a) * b[q][c])).clamp(0.0, 1.0))
-            } else {
-                i
-            };
-        }
-    }
-    // Fine pass, edge pixels only, 7x7 window.
     let mut out = Vec::new();
-    for y in 0..h {
+    for next in 0..h + R {
+        if next < h {
+            // Row `next` of B and F, in the band only (nothing else is read).
+            let y = next;
+            let (y0, y1, ty) = coord(y, sh);
+            let slot = (y % rows) * w;
+            for (x, &(x0, x1, tx)) in xs.iter().enumerate() {
+                let q = y * w + x;
+                if !band[q] {
+                    continue;
+                }
+                let up = |small: &[[f32; 3]]| -> [f32; 3] {
+                    let (p00, p01, p10, p11) =
+                        (small[y0 * sw + x0], small[y0 * sw + x1], small[y1 * sw + x0], small[y1 * sw + x1]);
+                    std::array::from_fn(|c| {
+                        let top = p00[c] + (p01[c] - p00[c]) * tx;
+                        let bottom = p10[c] + (p11[c] - p10[c]) * tx;
+                        top + (bottom - top) * ty
+                    })
+                };
+                let (a, i) = (alpha[q], px(q));
+                let bq = up(&small_b);
+                b[slot + x] = bq;
+                f[slot + x] = if edge(a) {
+                    let fb = up(&small_f);
+                    std::array::from_fn(|c| (fb[c] + a * (i[c] - a * fb[c] - (1.0 - a) * bq[c])).clamp(0.0, 1.0))
+                } else {
+                    i
+                };
+            }
+        }
+        // Fine pass, edge pixels only, 7x7 window, on the row whose window is now complete.
+        let Some(y) = next.checked_sub(R) else { continue };
         for x in 0..w {
             let q = y * w + x;
             let a = alpha[q];
@@ -540,12 +548,12 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
             let (mut sa, mut sf, mut sb, mut n) = (0f32, [0f32; 3], [0f32; 3], 0f32);
             for yy in y.saturating_sub(R)..(y + R + 1).min(h) {
                 for xx in x.saturating_sub(R)..(x + R + 1).min(w) {
-                    let j = yy * w + xx;
+                    let (j, s) = (yy * w + xx, (yy % rows) * w + xx);
                     let aj = alpha[j];
                     sa += aj;
                     for c in 0..3 {
-                        sf[c] += f[j][c] * aj;
-                        sb[c] += b[j][c] * (1.0 - aj);
+                        sf[c] += f[s][c] * aj;
+                        sb[c] += b[s][c] * (1.0 - aj);
                     }
                     n += 1.0;
                 }
