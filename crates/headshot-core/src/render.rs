@@ -575,7 +575,7 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
 
 /// The pixels within `r` (rows and columns apart, the square window clipped at the borders) of a
 /// set pixel of `mask`: two passes of a byte per pixel, where a box filter of f32s took 4 bytes
-/// per pixel twice over (172 MB on a 21 MP frame, for a yes or no).
+/// per pixel twice over (58 MB on a 7 MP frame, for a yes or no).
 fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     // Across each row: set where a set pixel is at most r columns away, found as the distance
     // to the nearest one on the left and on the right.
