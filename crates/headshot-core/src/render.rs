@@ -505,37 +505,38 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
         (i0, (i0 + 1).min(n - 1), t - i0 as f32)
     };
     let xs: Vec<(usize, usize, f32)> = (0..w).map(|x| coord(x, sw)).collect();
+    // Row y of B and F into `b` and `f` (one row each), in the band only: nothing else is read.
+    let fill_row = |y: usize, b: &mut [[f32; 3]], f: &mut [[f32; 3]]| {
+        let (y0, y1, ty) = coord(y, sh);
+        for (x, &(x0, x1, tx)) in xs.iter().enumerate() {
+            let q = y * w + x;
+            if !band[q] {
+                continue;
+            }
+            let up = |small: &[[f32; 3]]| -> [f32; 3] {
+                let (p00, p01, p10, p11) =
+                    (small[y0 * sw + x0], small[y0 * sw + x1], small[y1 * sw + x0], small[y1 * sw + x1]);
+                std::array::from_fn(|c| {
+                    let top = p00[c] + (p01[c] - p00[c]) * tx;
+                    let bottom = p10[c] + (p11[c] - p10[c]) * tx;
+                    top + (bottom - top) * ty
+                })
+            };
+            let (a, i) = (alpha[q], px(q));
+            b[x] = up(&small_b);
+            f[x] = if edge(a) {
+                let fb = up(&small_f);
+                std::array::from_fn(|c| (fb[c] + a * (i[c] - a * fb[c] - (1.0 - a) * b[x][c])).clamp(0.0, 1.0))
+            } else {
+                i
+            };
+        }
+    };
     let mut out = Vec::new();
     for next in 0..h + R {
         if next < h {
-            // Row `next` of B and F, in the band only (nothing else is read).
-            let y = next;
-            let (y0, y1, ty) = coord(y, sh);
-            let slot = (y % rows) * w;
-            for (x, &(x0, x1, tx)) in xs.iter().enumerate() {
-                let q = y * w + x;
-                if !band[q] {
-                    continue;
-                }
-                let up = |small: &[[f32; 3]]| -> [f32; 3] {
-                    let (p00, p01, p10, p11) =
-                        (small[y0 * sw + x0], small[y0 * sw + x1], small[y1 * sw + x0], small[y1 * sw + x1]);
-                    std::array::from_fn(|c| {
-                        let top = p00[c] + (p01[c] - p00[c]) * tx;
-                        let bottom = p10[c] + (p11[c] - p10[c]) * tx;
-                        top + (bottom - top) * ty
-                    })
-                };
-                let (a, i) = (alpha[q], px(q));
-                let bq = up(&small_b);
-                b[slot + x] = bq;
-                f[slot + x] = if edge(a) {
-                    let fb = up(&small_f);
-                    std::array::from_fn(|c| (fb[c] + a * (i[c] - a * fb[c] - (1.0 - a) * bq[c])).clamp(0.0, 1.0))
-                } else {
-                    i
-                };
-            }
+            let slot = (next % rows) * w;
+            fill_row(next, &mut b[slot..slot + w], &mut f[slot..slot + w]);
         }
         // Fine pass, edge pixels only, 7x7 window, on the row whose window is now complete.
         let Some(y) = next.checked_sub(R) else { continue };
@@ -577,36 +578,33 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
 /// set pixel of `mask`: two passes of a byte per pixel, where a box filter of f32s took 4 bytes
 /// per pixel twice over (58 MB on a 7 MP frame, for a yes or no).
 fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
-    // Across each row: set where a set pixel is at most r columns away, found as the distance
-    // to the nearest one on the left and on the right.
-    let mut across = vec![false; w * h];
-    for y in 0..h {
-        let row = &mask[y * w..(y + 1) * w];
-        let out = &mut across[y * w..(y + 1) * w];
-        let mut since = usize::MAX;
-        for x in 0..w {
-            since = if row[x] { 0 } else { since.saturating_add(1) };
-            out[x] = since <= r;
-        }
-        let mut until = usize::MAX;
-        for x in (0..w).rev() {
-            until = if row[x] { 0 } else { until.saturating_add(1) };
-            out[x] |= until <= r;
-        }
+    if w == 0 || h == 0 || mask.len() < w * h {
+        return vec![false; w * h];
     }
-    // Down each column, the same over the rows' result.
-    let mut out = vec![false; w * h];
-    for x in 0..w {
+    // One step of a sweep: the steps since the last set pixel, and whether that is within r.
+    let near = |since: &mut usize, set: bool| {
+        *since = if set { 0 } else { since.saturating_add(1) };
+        *since <= r
+    };
+    // Along each row, forwards then backwards.
+    let mut across = vec![false; w * h];
+    for (row, out) in mask.chunks_exact(w).zip(across.chunks_exact_mut(w)) {
         let mut since = usize::MAX;
-        for y in 0..h {
-            since = if across[y * w + x] { 0 } else { since.saturating_add(1) };
-            out[y * w + x] = since <= r;
-        }
-        let mut until = usize::MAX;
-        for y in (0..h).rev() {
-            until = if across[y * w + x] { 0 } else { until.saturating_add(1) };
-            out[y * w + x] |= until <= r;
-        }
+        out.iter_mut().zip(row).for_each(|(o, &m)| *o = near(&mut since, m));
+        let mut since = usize::MAX;
+        out.iter_mut().zip(row).rev().for_each(|(o, &m)| *o |= near(&mut since, m));
+    }
+    // Down the columns over that, a row at a time (memory in order) with a count per column,
+    // downwards then upwards.
+    let mut out = vec![false; w * h];
+    let mut since = vec![usize::MAX; w];
+    let rows = || across.chunks_exact(w);
+    for (row, o) in rows().zip(out.chunks_exact_mut(w)) {
+        o.iter_mut().zip(row).zip(&mut since).for_each(|((o, &m), s)| *o = near(s, m));
+    }
+    since.fill(usize::MAX);
+    for (row, o) in rows().zip(out.chunks_exact_mut(w)).rev() {
+        o.iter_mut().zip(row).zip(&mut since).for_each(|((o, &m), s)| *o |= near(s, m));
     }
     out
 }

@@ -198,26 +198,27 @@ fn no_remnant_of_the_old_background_is_left_behind() {
 fn no_face_is_cut_by_a_replaced_background() {
     let labels = headshot::eval::read_manifest(&repo().join("../shared/photos/manifest.csv")).expect("manifest");
     let files: Vec<String> = labels.into_iter().map(|l| l.file).collect();
-    let linkedin = analyzer_for(&["linkedin"]).catalogue;
-    let checked: Vec<(String, usize, usize)> = linkedin_on_green(&files, "faces-whole", |f, a, m, written| {
-        let sitter = studio::sitter(a, &linkedin, None).ok()??;
-        let out = pixels(written);
-        let face = render::face_in_output(&m.plan, sitter.face.bbox);
-        let middle = Rect::new(face.x + face.w / 4.0, face.y + face.h / 4.0, face.w / 2.0, face.h / 2.0);
-        let (mut n, mut cut) = (0, 0);
-        for (x, y, p) in out.enumerate_pixels() {
-            if !middle.contains(Point::new(x as f32 + 0.5, y as f32 + 0.5)) {
-                continue;
+    let analyzer = analyzer_for(&["linkedin"]);
+    let checked: Vec<(String, usize, usize)> =
+        linkedin_on_green(&analyzer, &files, "faces-whole", |f, a, m, written| {
+            let sitter = studio::sitter(a, &analyzer.catalogue, None).ok()??;
+            let out = pixels(written);
+            let face = render::face_in_output(&m.plan, sitter.face.bbox);
+            let middle = Rect::new(face.x + face.w / 4.0, face.y + face.h / 4.0, face.w / 2.0, face.h / 2.0);
+            let (mut n, mut cut) = (0, 0);
+            for (x, y, p) in out.enumerate_pixels() {
+                if !middle.contains(Point::new(x as f32 + 0.5, y as f32 + 0.5)) {
+                    continue;
+                }
+                n += 1;
+                // JPEG blurs green into the skin at a cut's edge: a pixel that is more green
+                // than anything else by far is the backdrop.
+                if i32::from(p[1]) - i32::from(p[0].max(p[2])) > 120 {
+                    cut += 1;
+                }
             }
-            n += 1;
-            // JPEG blurs green into the skin at a cut's edge: a pixel that is more green
-            // than anything else by far is the backdrop.
-            if i32::from(p[1]) - i32::from(p[0].max(p[2])) > 120 {
-                cut += 1;
-            }
-        }
-        Some((f.to_string(), cut, n))
-    });
+            Some((f.to_string(), cut, n))
+        });
     for (f, cut, n) in &checked {
         if *cut > 0 {
             eprintln!("{f}: {cut} of {n} px of the middle of the face show the new background");
@@ -238,7 +239,7 @@ fn a_headshot_of_one_person_of_a_group_shows_one_face() {
     let labels = headshot::eval::read_manifest(&repo().join("../shared/photos/manifest.csv")).expect("manifest");
     let groups: Vec<String> = labels.into_iter().filter(|l| l.framing == "group").map(|l| l.file).collect();
     let analyzer = analyzer_for(&["linkedin"]);
-    let seen: Vec<(String, usize)> = linkedin_on_green(&groups, "one-face", |f, _, _, written| {
+    let seen: Vec<(String, usize)> = linkedin_on_green(&analyzer, &groups, "one-face", |f, _, _, written| {
         Some((f.to_string(), analyzer.analyze_path(written).expect("the output reads").scene.faces.len()))
     });
     eprintln!("faces in each group photo's LinkedIn output: {seen:?}");
@@ -253,15 +254,16 @@ fn analyzer_for(uses: &[&str]) -> headshot::Analyzer {
     headshot::Analyzer { catalogue, ..headshot::Analyzer::default() }
 }
 
-/// Each of `files` (in `../shared/photos`) made into its LinkedIn output with the background
-/// replaced by pure green, in parallel, and handed to `check` with its analysis, the output made
-/// and the file written; the photos that make no output are left out.
+/// Each of `files` (in `../shared/photos`) made into its LinkedIn output by `analyzer` (which
+/// makes LinkedIn only) with the background replaced by pure green, in parallel, and handed to
+/// `check` with its analysis, the output made and the file written; the photos that make no
+/// output are left out.
 fn linkedin_on_green<T: Send>(
+    analyzer: &headshot::Analyzer,
     files: &[String],
     scratch_name: &str,
     check: impl Fn(&str, &headshot::analysis::Analysis, &studio::Made, &std::path::Path) -> Option<T> + Sync,
 ) -> Vec<T> {
-    let analyzer = analyzer_for(&["linkedin"]);
     let opts = StudioOptions {
         background: BackgroundChoice::Fixed(Background::Colour([0, 255, 0])),
         ..StudioOptions::default()
@@ -271,7 +273,7 @@ fn linkedin_on_green<T: Send>(
         .par_iter()
         .filter_map(|f| {
             let a = analyzer.analyze_path(&shared(f)).ok()?;
-            let made = studio::make_outputs(&a, &analyzer, &opts, &dir, &f.replace(['/', '.'], "_"));
+            let made = studio::make_outputs(&a, analyzer, &opts, &dir, &f.replace(['/', '.'], "_"));
             let m = made.made.first()?;
             check(f, &a, m, &dir.join(&m.report.path))
         })
