@@ -221,35 +221,9 @@ pub fn make_face_solid(matte: &mut PersonMatte, outline: &[Point], scale: f32) {
     if outline.len() < 3 || scale <= 0.0 {
         return;
     }
-    let n = outline.len() as f32;
-    let c = Point::new(outline.iter().map(|p| p.x).sum::<f32>() / n, outline.iter().map(|p| p.y).sum::<f32>() / n);
-    let k = 1.0 - FACE_SOLID_SHRINK;
-    let ring: Vec<Point> =
-        outline.iter().map(|p| Point::new((c.x + (p.x - c.x) * k) / scale, (c.y + (p.y - c.y) * k) / scale)).collect();
+    let ring = crate::geometry::shrunk(outline, FACE_SOLID_SHRINK, scale);
     let (w, h) = (matte.width as usize, matte.height as usize);
-    let top = ring.iter().map(|p| p.y).fold(f32::INFINITY, f32::min).floor().max(0.0) as usize;
-    let bottom = (ring.iter().map(|p| p.y).fold(f32::NEG_INFINITY, f32::max).ceil().max(0.0) as usize).min(h);
-    // Each row through the pixel centres: where it crosses the outline's edges, and the spans
-    // between pairs of crossings (even-odd) are inside.
-    let mut crossings = Vec::new();
-    for y in top..bottom {
-        let yc = y as f32 + 0.5;
-        crossings.clear();
-        for (i, a) in ring.iter().enumerate() {
-            let b = ring[(i + 1) % ring.len()];
-            if (a.y <= yc) != (b.y <= yc) {
-                crossings.push(a.x + (yc - a.y) / (b.y - a.y) * (b.x - a.x));
-            }
-        }
-        crossings.sort_by(f32::total_cmp);
-        for pair in crossings.chunks_exact(2) {
-            let x0 = (pair[0] - 0.5).ceil().max(0.0) as usize;
-            let x1 = ((pair[1] - 0.5).floor() + 1.0).clamp(0.0, w as f32) as usize;
-            for a in matte.alpha[y * w..(y + 1) * w].iter_mut().take(x1).skip(x0) {
-                *a = 1.0;
-            }
-        }
-    }
+    crate::geometry::polygon_spans(&ring, w, h, |y, x0, x1| matte.alpha[y * w + x0..y * w + x1].fill(1.0));
 }
 
 /// Edge-aware refinement of a coarse matte with the photo as guide (He, Sun & Tang's guided

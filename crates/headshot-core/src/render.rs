@@ -127,6 +127,31 @@ pub struct Corrections {
     pub fill_light: bool,
     /// Take part of a colour cast of the light out (grey-edge estimate of the illuminant).
     pub white_balance: bool,
+    /// Team runs: the exposure that brings this face's light to the team's (in place of
+    /// `exposure`'s mid tone, so a page of people reads as one shoot).
+    pub team_light: Option<LightMatch>,
+}
+
+/// An exposure change given by where it takes one level: the face's lit skin
+/// (`measure::lit_skin`, linear light) from `from` to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LightMatch {
+    pub from: f32,
+    pub to: f32,
+}
+
+impl LightMatch {
+    /// The change in photographic stops (+1 = twice the light).
+    pub fn stops(&self) -> f32 {
+        (self.to / self.from.max(1e-6)).log2()
+    }
+
+    /// The gain at black of `correct`'s curve (`g x / (1 + (g - 1) x)`) that passes through
+    /// (`from`, `to`): solved for g, `to (1 - from) / (from (1 - to))`.
+    fn curve_gain(&self) -> f32 {
+        let (m, t) = (self.from.clamp(1e-4, 0.999), self.to.clamp(1e-4, 0.999));
+        t * (1.0 - m) / (m * (1.0 - t))
+    }
 }
 
 /// The frame, matte and everything else rendering needs from the analysis.
@@ -168,7 +193,7 @@ impl Rendered {
 /// photo's own background left untouched needs none, and neither does white balance alone (with a
 /// kept background it corrects the whole frame).
 pub fn needs_matte(background: Background, corrections: Corrections) -> bool {
-    background != Background::Keep || corrections.exposure || corrections.fill_light
+    background != Background::Keep || corrections.exposure || corrections.fill_light || corrections.team_light.is_some()
 }
 
 /// Renders `plan` from `src` over `background`.
@@ -713,7 +738,7 @@ fn defocus(frame: &RgbImage, alpha: &[f32], inside: &[f32]) -> RgbImage {
 }
 
 /// sRGB (0..1) <-> linear light.
-fn to_linear(v: f32) -> f32 {
+pub(crate) fn to_linear(v: f32) -> f32 {
     if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
 }
 fn to_srgb(v: f32) -> f32 {
@@ -724,7 +749,7 @@ fn to_srgb(v: f32) -> f32 {
 /// shadows and mid-tones but cannot clip highlights (`g x / (1 + (g - 1) x)`: slope g at black,
 /// 1 at white). Gains are capped: the aim is a photo that looks well lit, not retouched.
 fn correct(image: &mut RgbImage, alpha: &[f32], face: Rect, c: Corrections) {
-    if !c.exposure && !c.fill_light {
+    if !c.exposure && !c.fill_light && c.team_light.is_none() {
         return;
     }
     let (w, h) = image.dimensions();
@@ -752,22 +777,42 @@ fn correct(image: &mut RgbImage, alpha: &[f32], face: Rect, c: Corrections) {
     let (left, right) = (mean(fx0, mid), mean(mid, fx1));
     let face_mean = (left + right) / 2.0;
     // A well exposed face averages about 0.2 in linear light (0.48 in sRGB).
-    let exposure = if c.exposure { (0.2 / face_mean.max(1e-3)).clamp(0.8, 1.6) } else { 1.0 };
     let (dark, bright) = if left < right { (left, right) } else { (right, left) };
     let fill = if c.fill_light && dark > 1e-3 { (bright / dark).sqrt().clamp(1.0, 1.5) } else { 1.0 };
     let dark_is_left = left < right;
     let fw = (fx1 - fx0) as f32;
+    // Fill ramps from none at the bright side of the face to full at the dark side, and is held
+    // beyond the face so shoulders follow.
+    let fill_at = |x: u32| {
+        let s = ((x as f32 - fx0 as f32) / fw).clamp(0.0, 1.0);
+        1.0 + (fill - 1.0) * if dark_is_left { 1.0 - s } else { s }
+    };
+    let exposure = match c.team_light {
+        // The team's level is for the face as it comes out, so the exposure leaves to the fill
+        // what it lifts: its gain over the face weighted by the light there (it lifts a shaded
+        // side, which adds little to a side-lit face's light).
+        Some(m) if fill > 1.0 => {
+            let (mut lit, mut filled) = (0f32, 0f32);
+            for y in fy0..fy1 {
+                for x in fx0..fx1 {
+                    let l = lum(image.get_pixel(x, y));
+                    lit += l;
+                    filled += l * fill_at(x);
+                }
+            }
+            LightMatch { to: m.to * lit / filled.max(1e-6), ..m }.curve_gain()
+        }
+        Some(m) => m.curve_gain(),
+        None if c.exposure => (0.2 / face_mean.max(1e-3)).clamp(0.8, 1.6),
+        None => 1.0,
+    };
     for y in 0..h {
         for x in 0..w {
             let a = alpha[(y * w + x) as usize];
             if a <= 0.0 {
                 continue;
             }
-            // Fill ramps from none at the bright side of the face to full at the dark side,
-            // and is held beyond the face so shoulders follow.
-            let s = ((x as f32 - fx0 as f32) / fw).clamp(0.0, 1.0);
-            let ramp = if dark_is_left { 1.0 - s } else { s };
-            let g = exposure * (1.0 + (fill - 1.0) * ramp);
+            let g = exposure * fill_at(x);
             let g = 1.0 + (g - 1.0) * a;
             let p = image.get_pixel_mut(x, y);
             for v in p.0.iter_mut() {
@@ -868,5 +913,24 @@ mod tests {
         );
         assert!(img.get_pixel(10, 10)[0] > 70);
         assert_eq!(img.get_pixel(20, 20)[0], 255);
+    }
+
+    /// A team's exposure takes the level it was measured at exactly where it was asked to go,
+    /// brighter or darker, and still leaves black black and white white.
+    #[test]
+    fn a_light_match_takes_its_level_where_it_asks() {
+        for (from, to) in [(0.3f32, 0.3 * 2f32.powf(0.4)), (0.5, 0.5 * 2f32.powf(-0.5)), (0.1, 0.14)] {
+            let level = f32::from(to_u8(to_srgb(from) * 255.0)) / 255.0;
+            let mut img = RgbImage::from_pixel(40, 40, image::Rgb([(level * 255.0) as u8; 3]));
+            img.put_pixel(0, 0, image::Rgb([255, 255, 255]));
+            img.put_pixel(1, 0, image::Rgb([0, 0, 0]));
+            let m = LightMatch { from: to_linear(level), to: to_linear(level) * to / from };
+            let c = Corrections { team_light: Some(m), ..Corrections::default() };
+            correct(&mut img, &[1.0; 1600], Rect::new(5.0, 5.0, 30.0, 30.0), c);
+            let got = to_linear(f32::from(img.get_pixel(20, 20)[0]) / 255.0);
+            let stops = (got / to_linear(level)).log2();
+            assert!((stops - m.stops()).abs() < 0.03, "{from} -> {to}: {stops} stops, asked {}", m.stops());
+            assert_eq!((img.get_pixel(0, 0)[0], img.get_pixel(1, 0)[0]), (255, 0));
+        }
     }
 }

@@ -189,6 +189,10 @@ pub struct OutputReport {
     /// than cut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_size: Option<f32>,
+    /// Team runs: the change of exposure, in stops, that brought this member's face towards
+    /// the team's light (+ brighter), when there was one; at most half a stop either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_light: Option<f32>,
     /// A document photo: its rules checked again on the written file (decoded and analysed as
     /// any photo is), with the file's pixel size, DPI and bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -162,6 +162,11 @@ pub fn print_studio(out: &mut impl Write, s: &SessionReport, dir: &std::path::Pa
                 writeln!(out, "  {}: head {:.0} % {how} than the team's{why}", o.use_name, (t - 1.0).abs() * 100.0)?;
             }
         }
+        // One change of light per photo, whatever the use (it is measured on the photo).
+        if let Some(stops) = r.outputs.iter().find_map(|o| o.team_light) {
+            let how = if stops > 0.0 { "brighter" } else { "darker" };
+            writeln!(out, "  face {:.1} stop {how}, to the team's light", stops.abs())?;
+        }
         for o in r.outputs.iter().filter(|o| o.compliant == Some(false)) {
             let failed: Vec<String> = o.checks.iter().filter(|c| !c.pass && !c.warning).map(|c| c.words()).collect();
             writeln!(out, "  {}: made, but the file fails: {}", o.use_name, failed.join("; "))?;

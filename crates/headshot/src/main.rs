@@ -95,6 +95,11 @@ enum Command {
         /// report names those reasons on each such output.
         #[arg(long, requires = "team")]
         team_include_all: bool,
+        /// With --team: leave each member's light as their photo has it. By default every face
+        /// is brought towards the team's light, by at most half a stop, so the page reads as one
+        /// shoot; the report gives each member's change.
+        #[arg(long, requires = "team")]
+        team_keep_light: bool,
         /// Where a photo lacks the pixels for a use's size, make that output at the largest size
         /// the pixels allow (smaller than the use asks for; the report says so) instead of
         /// leaving it out.
@@ -196,6 +201,10 @@ enum Command {
         /// for the use (as `headshot studio --team-include-all`).
         #[arg(long, requires = "team")]
         team_include_all: bool,
+        /// With --team: leave each member's light as their photo has it (as `headshot studio
+        /// --team-keep-light`).
+        #[arg(long, requires = "team")]
+        team_keep_light: bool,
         /// Photos or directories.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
@@ -462,7 +471,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime.block_on(headshot::web::serve(config, Analyzer::default()))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Enqueue { queue, store, uses, background, team, team_include_all, paths } => {
+        Command::Enqueue { queue, store, uses, background, team, team_include_all, team_keep_light, paths } => {
             background.parse::<headshot::studio::BackgroundChoice>().map_err(Usage)?;
             let unknown = Catalogue::full().select(&uses);
             if !unknown.is_empty() {
@@ -507,8 +516,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if team {
                     let mut photos = stored.into_iter().map(|(p, _)| p);
                     if let Some(first) = photos.next() {
-                        let spec =
-                            job(first, Some(TeamSpec { others: photos.collect(), include_all: team_include_all }));
+                        let team = TeamSpec {
+                            others: photos.collect(),
+                            include_all: team_include_all,
+                            keep_light: team_keep_light,
+                        };
+                        let spec = job(first, Some(team));
                         println!("{} {}", queue.enqueue(&spec).await?, spec.label());
                     }
                 } else {
@@ -577,6 +590,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             subject,
             team,
             team_include_all,
+            team_keep_light,
             smaller_if_needed,
             sheet,
             sheet_gap_mm,
@@ -593,6 +607,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 subject: subject.map(usize::from),
                 smaller_if_needed,
                 include_all: team_include_all,
+                keep_light: team_keep_light,
                 sheet: headshot::core::sheet::SheetOptions { paper: sheet, gap_mm: sheet_gap_mm },
                 ..StudioOptions::default()
             };

@@ -12,7 +12,7 @@ use headshot_core::geometry::{Point, Rect};
 use headshot_core::judge::{self, Fix, Judgement, Reason, Status, Verdict};
 use headshot_core::matte::PersonMatte;
 use headshot_core::plan::{self, Canvas, CropPlan, Fit, Head};
-use headshot_core::render::{self, Background, Corrections, Rendered, STUDIO_GREY};
+use headshot_core::render::{self, Background, Corrections, LightMatch, Rendered, STUDIO_GREY};
 use headshot_core::report::{ErrorReport, OutputReport, SessionReport};
 use headshot_core::resize::resize_rgb;
 use headshot_core::uses::{Catalogue, Format, Use};
@@ -65,6 +65,9 @@ pub struct StudioOptions {
     /// person may override (looking away, eyes closed, a soft face), with the reasons in the
     /// output's report, so that nobody is missing from the team page.
     pub include_all: bool,
+    /// Team runs: leave each member's light as their photo has it, rather than bringing every
+    /// face towards the team's (`Team::lit_skin`).
+    pub keep_light: bool,
     /// Photos not started by then are not done: each is reported as an error of kind
     /// `time-budget` (a server's limit on one session's render, or the end of its turn), and
     /// the rest still are. The first photo is always started, so every run makes progress.
@@ -91,6 +94,10 @@ pub struct Team {
     /// for everyone, so the detector's wander from one face to the next does not come back
     /// through it.
     pub eye_span_per_inter_eye: f32,
+    /// The team's light: the median of the members' lit skin (`measure::lit_skin`, linear
+    /// light), which each member's exposure is brought towards (`team_light`). `None` when no
+    /// face was read, or when the person asked to keep each photo's own light.
+    pub lit_skin: Option<f32>,
 }
 
 impl Team {
@@ -131,7 +138,14 @@ impl Team {
             }
             inter_eye_share.insert(u.name.clone(), share);
         }
-        Team { inter_eye_share, eye_span_per_inter_eye: 1.0 }
+        Team { inter_eye_share, eye_span_per_inter_eye: 1.0, lit_skin: None }
+    }
+
+    /// Sets the team's light to the median of the members' lit skin `levels`.
+    pub fn with_light(mut self, mut levels: Vec<f32>) -> Team {
+        levels.retain(|l| l.is_finite() && *l > 0.0);
+        self.lit_skin = median(&mut levels);
+        self
     }
 
     /// Sets the team's eye-span-per-inter-eye to the median of the members' `ratios`.
@@ -148,6 +162,33 @@ impl Team {
 fn median(values: &mut [f32]) -> Option<f32> {
     values.sort_by(f32::total_cmp);
     values.get(values.len() / 2).copied()
+}
+
+/// What a team run's first pass reads of each member: their head (with the photo's size), the
+/// span of their eyes per detector inter-eye distance and their lit skin.
+struct Member {
+    head: (Head, u32, u32),
+    eye_span: Option<f32>,
+    lit_skin: Option<f32>,
+}
+
+/// The level of a face's lit skin in its photo (`measure::lit_skin`), when the mesh outlined it.
+fn lit_skin_of(a: &Analysis, face: &Face) -> Option<f32> {
+    let outline = &face.details.as_ref()?.outline;
+    headshot_core::measure::lit_skin(&a.photo.analysis, outline, face.landmarks.nose.y, a.photo.analysis_scale)
+}
+
+/// The most a team member's exposure is moved towards the team's light, in stops.
+const TEAM_LIGHT_MAX_STOPS: f32 = 0.5;
+
+/// Differences of light below this (stops) are left alone: no one sees them on a page.
+const TEAM_LIGHT_DEAD_BAND: f32 = 0.05;
+
+/// The exposure change that brings a member whose lit skin is at `own` to the team's light.
+fn team_light(team: &Team, own: Option<f32>) -> Option<LightMatch> {
+    let (own, target) = (own?, team.lit_skin?);
+    let stops = (target / own.max(1e-6)).log2().clamp(-TEAM_LIGHT_MAX_STOPS, TEAM_LIGHT_MAX_STOPS);
+    (stops.abs() >= TEAM_LIGHT_DEAD_BAND).then(|| LightMatch { from: own, to: own * stops.exp2() })
 }
 
 /// A face's distance between its eyes' centres (see `read_eyes`) over its detector inter-eye
@@ -539,7 +580,9 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             };
             let canvas = if background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
             let even = v.fixes.contains(&Fix::EvenOutLighting);
-            let corrections = Corrections { exposure: even, fill_light: even, white_balance: even };
+            // A team's light replaces the mid tone each photo would be brought to on its own.
+            let team_light = opts.team.as_ref().and_then(|t| team_light(t, lit_skin_of(a, face)));
+            let corrections = Corrections { exposure: even, fill_light: even, white_balance: even, team_light };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
             let plan = plan::plan(&head_for(&head, u), u, pw, ph, canvas, share);
             Job { u, background, corrections, plan, planning: started.elapsed(), reduced_from: None }
@@ -656,6 +699,7 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
                     enlarge: (p.scale() * 100.0).round() / 100.0,
                     reduced_from: j.reduced_from,
                     team_size: team_size(opts, u, p),
+                    team_light: j.corrections.team_light.map(|m| (m.stops() * 100.0).round() / 100.0),
                     included_despite: despite.get(&u.name).cloned().unwrap_or_default(),
                     bytes: encoded.bytes.len() as u64,
                     format,
@@ -1028,21 +1072,25 @@ pub fn run(
     let mut opts = opts.clone();
     if team {
         // First pass: every person's head, so the team's common size is known before rendering.
-        let members: Vec<((Head, u32, u32), Option<f32>)> = analyze_each(analyzer, &files, |_, r| {
+        let members: Vec<Member> = analyze_each(analyzer, &files, |_, r| {
             let a = r.ok()?;
             let s = sitter(&a, &analyzer.catalogue, opts.subject_of(&a.photo.path)).ok().flatten()?;
-            Some(((head_of(&a, s.face), a.photo.width(), a.photo.height()), eye_span_ratio(s.face)))
+            Some(Member {
+                head: (head_of(&a, s.face), a.photo.width(), a.photo.height()),
+                eye_span: eye_span_ratio(s.face),
+                lit_skin: lit_skin_of(&a, s.face),
+            })
         })
         .into_iter()
         .flatten()
         .collect();
-        let (heads, ratios): (Vec<_>, Vec<_>) = members.into_iter().unzip();
+        let heads: Vec<_> = members.iter().map(|m| m.head).collect();
+        let ratios = members.iter().filter_map(|m| m.eye_span).collect();
+        let lights = if opts.keep_light { Vec::new() } else { members.iter().filter_map(|m| m.lit_skin).collect() };
         let canvas =
             if background_for(opts.background, &[], true).replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
-        opts.team = Some(
-            Team::from_heads(&heads, &analyzer.catalogue, canvas)
-                .with_eye_spans(ratios.into_iter().flatten().collect()),
-        );
+        opts.team =
+            Some(Team::from_heads(&heads, &analyzer.catalogue, canvas).with_eye_spans(ratios).with_light(lights));
     }
     let index: HashMap<&Path, &str> =
         files.iter().map(|p| p.as_path()).zip(folders.iter().map(String::as_str)).collect();
@@ -1204,5 +1252,22 @@ mod tests {
             let p = plan::plan(&h, u, cramped.1, cramped.2, Canvas::Extendable, Some(share));
             assert!(p.fit != Fit::Tightened && p.fit != Fit::Shifted, "{grown}: {p:?}");
         }
+    }
+
+    /// Each member is brought to the team's light, by at most half a stop, and differences no
+    /// one would see are left alone; a team that keeps its light changes nobody.
+    #[test]
+    fn team_light_is_capped_and_leaves_small_differences() {
+        let team = Team { inter_eye_share: HashMap::new(), eye_span_per_inter_eye: 1.0, lit_skin: None }
+            .with_light(vec![0.3, 0.4, 0.45, f32::NAN]);
+        assert_eq!(team.lit_skin, Some(0.4));
+        let stops = |own: f32| team_light(&team, Some(own)).map(|m| m.stops());
+        assert!((stops(0.32).expect("a match") - (0.4f32 / 0.32).log2()).abs() < 1e-4);
+        assert!((stops(0.1).expect("a match") - TEAM_LIGHT_MAX_STOPS).abs() < 1e-4);
+        assert!((stops(0.9).expect("a match") + TEAM_LIGHT_MAX_STOPS).abs() < 1e-4);
+        assert_eq!(stops(0.41), None);
+        assert_eq!(team_light(&team, None), None);
+        let kept = Team { lit_skin: None, ..team.clone() };
+        assert_eq!(team_light(&kept, Some(0.1)), None);
     }
 }

@@ -70,6 +70,9 @@ pub struct TeamSpec {
     /// member's photo is judged unsuitable for the use (the report still says why).
     #[serde(default)]
     pub include_all: bool,
+    /// As `headshot studio --team-keep-light`: each member's light left as their photo has it.
+    #[serde(default)]
+    pub keep_light: bool,
 }
 
 /// One photo of a job: where it is in the store, and its own name.
@@ -215,7 +218,7 @@ mod tests {
     fn a_team_job_lists_its_members_in_order_and_is_not_its_first_members_job() {
         let one = one_photo("inputs/a.jpg", "a.jpg");
         let others = vec![JobPhoto { input: "inputs/b.jpg".into(), name: "b.jpg".into() }];
-        let team = JobSpec { team: Some(TeamSpec { others, include_all: false }), ..one.clone() };
+        let team = JobSpec { team: Some(TeamSpec { others, include_all: false, keep_light: false }), ..one.clone() };
         let names: Vec<String> = team.photos().into_iter().map(|p| p.name).collect();
         assert_eq!(names, ["a.jpg", "b.jpg"]);
         assert_ne!(team.id(), one.id());

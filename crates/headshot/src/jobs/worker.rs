@@ -244,6 +244,7 @@ fn studio_job(spec: &JobSpec, inputs: &[PathBuf], out: &Path, on_photo: &(dyn Fn
         background,
         names_relative_to: in_dir,
         include_all: spec.team.as_ref().is_some_and(|t| t.include_all),
+        keep_light: spec.team.as_ref().is_some_and(|t| t.keep_light),
         ..Default::default()
     };
     studio::run(&analyzer, inputs, &opts, out, spec.team.is_some(), |_| on_photo()).map_err(|e| e.to_string())?;
