@@ -132,8 +132,8 @@ pub struct Corrections {
     pub team_light: Option<LightMatch>,
 }
 
-/// An exposure change given by where it takes one level: the face's lit skin
-/// (`measure::lit_skin`, linear light) from `from` to `to`.
+/// An exposure change given by where it takes one level: the face's light
+/// (`measure::face_light`, linear light) from `from` to `to`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LightMatch {
     pub from: f32,
@@ -776,7 +776,6 @@ fn correct(image: &mut RgbImage, alpha: &[f32], face: Rect, c: Corrections) {
     };
     let (left, right) = (mean(fx0, mid), mean(mid, fx1));
     let face_mean = (left + right) / 2.0;
-    // A well exposed face averages about 0.2 in linear light (0.48 in sRGB).
     let (dark, bright) = if left < right { (left, right) } else { (right, left) };
     let fill = if c.fill_light && dark > 1e-3 { (bright / dark).sqrt().clamp(1.0, 1.5) } else { 1.0 };
     let dark_is_left = left < right;
@@ -803,6 +802,7 @@ fn correct(image: &mut RgbImage, alpha: &[f32], face: Rect, c: Corrections) {
             LightMatch { to: m.to * lit / filled.max(1e-6), ..m }.curve_gain()
         }
         Some(m) => m.curve_gain(),
+        // A well exposed face averages about 0.2 in linear light (0.48 in sRGB).
         None if c.exposure => (0.2 / face_mean.max(1e-3)).clamp(0.8, 1.6),
         None => 1.0,
     };

@@ -66,7 +66,7 @@ pub struct StudioOptions {
     /// output's report, so that nobody is missing from the team page.
     pub include_all: bool,
     /// Team runs: leave each member's light as their photo has it, rather than bringing every
-    /// face towards the team's (`Team::lit_skin`).
+    /// face towards the team's (`Team::face_light`).
     pub keep_light: bool,
     /// Photos not started by then are not done: each is reported as an error of kind
     /// `time-budget` (a server's limit on one session's render, or the end of its turn), and
@@ -94,10 +94,10 @@ pub struct Team {
     /// for everyone, so the detector's wander from one face to the next does not come back
     /// through it.
     pub eye_span_per_inter_eye: f32,
-    /// The team's light: the median of the members' lit skin (`measure::lit_skin`, linear
+    /// The team's light: the median of the members' face light (`measure::face_light`, linear
     /// light), which each member's exposure is brought towards (`team_light`). `None` when no
     /// face was read, or when the person asked to keep each photo's own light.
-    pub lit_skin: Option<f32>,
+    pub face_light: Option<f32>,
 }
 
 impl Team {
@@ -138,13 +138,13 @@ impl Team {
             }
             inter_eye_share.insert(u.name.clone(), share);
         }
-        Team { inter_eye_share, eye_span_per_inter_eye: 1.0, lit_skin: None }
+        Team { inter_eye_share, eye_span_per_inter_eye: 1.0, face_light: None }
     }
 
-    /// Sets the team's light to the median of the members' lit skin `levels`.
+    /// Sets the team's light to the median of the members' face light `levels`.
     pub fn with_light(mut self, mut levels: Vec<f32>) -> Team {
         levels.retain(|l| l.is_finite() && *l > 0.0);
-        self.lit_skin = median(&mut levels);
+        self.face_light = median(&mut levels);
         self
     }
 
@@ -165,17 +165,17 @@ fn median(values: &mut [f32]) -> Option<f32> {
 }
 
 /// What a team run's first pass reads of each member: their head (with the photo's size), the
-/// span of their eyes per detector inter-eye distance and their lit skin.
+/// span of their eyes per detector inter-eye distance and the light on their face.
 struct Member {
     head: (Head, u32, u32),
     eye_span: Option<f32>,
-    lit_skin: Option<f32>,
+    face_light: Option<f32>,
 }
 
-/// The level of a face's lit skin in its photo (`measure::lit_skin`), when the mesh outlined it.
-fn lit_skin_of(a: &Analysis, face: &Face) -> Option<f32> {
+/// The light on a face in its photo (`measure::face_light`), when the mesh outlined it.
+fn face_light_of(a: &Analysis, face: &Face) -> Option<f32> {
     let outline = &face.details.as_ref()?.outline;
-    headshot_core::measure::lit_skin(&a.photo.analysis, outline, face.landmarks.nose.y, a.photo.analysis_scale)
+    headshot_core::measure::face_light(&a.photo.analysis, outline, face.landmarks.nose.y, a.photo.analysis_scale)
 }
 
 /// The most a team member's exposure is moved towards the team's light, in stops.
@@ -184,9 +184,9 @@ const TEAM_LIGHT_MAX_STOPS: f32 = 0.5;
 /// Differences of light below this (stops) are left alone: no one sees them on a page.
 const TEAM_LIGHT_DEAD_BAND: f32 = 0.05;
 
-/// The exposure change that brings a member whose lit skin is at `own` to the team's light.
+/// The exposure change that brings a member whose face light is `own` to the team's light.
 fn team_light(team: &Team, own: Option<f32>) -> Option<LightMatch> {
-    let (own, target) = (own?, team.lit_skin?);
+    let (own, target) = (own?, team.face_light?);
     let stops = (target / own.max(1e-6)).log2().clamp(-TEAM_LIGHT_MAX_STOPS, TEAM_LIGHT_MAX_STOPS);
     (stops.abs() >= TEAM_LIGHT_DEAD_BAND).then(|| LightMatch { from: own, to: own * stops.exp2() })
 }
@@ -569,6 +569,8 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
     // (the circle avatars of several platforms, say) differ only in pixel size, so each such
     // group is rendered once, at its largest size, and the others are resized from it.
     let (pw, ph) = (a.photo.width(), a.photo.height());
+    // A team's light replaces the mid tone each photo would be brought to on its own.
+    let team_light = opts.team.as_ref().and_then(|t| team_light(t, face_light_of(a, face)));
     let mut jobs: Vec<Job> = wanted
         .par_iter()
         .map(|&(u, v)| {
@@ -580,8 +582,6 @@ pub fn make_outputs(a: &Analysis, analyzer: &Analyzer, opts: &StudioOptions, dir
             };
             let canvas = if background.replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
             let even = v.fixes.contains(&Fix::EvenOutLighting);
-            // A team's light replaces the mid tone each photo would be brought to on its own.
-            let team_light = opts.team.as_ref().and_then(|t| team_light(t, lit_skin_of(a, face)));
             let corrections = Corrections { exposure: even, fill_light: even, white_balance: even, team_light };
             let share = opts.team.as_ref().and_then(|t| t.inter_eye_share.get(&u.name).copied());
             let plan = plan::plan(&head_for(&head, u), u, pw, ph, canvas, share);
@@ -1071,14 +1071,15 @@ pub fn run(
     let folders = folder_names(&files);
     let mut opts = opts.clone();
     if team {
-        // First pass: every person's head, so the team's common size is known before rendering.
+        // First pass: every person's head and light, so the team's common size and light are
+        // known before rendering.
         let members: Vec<Member> = analyze_each(analyzer, &files, |_, r| {
             let a = r.ok()?;
             let s = sitter(&a, &analyzer.catalogue, opts.subject_of(&a.photo.path)).ok().flatten()?;
             Some(Member {
                 head: (head_of(&a, s.face), a.photo.width(), a.photo.height()),
                 eye_span: eye_span_ratio(s.face),
-                lit_skin: lit_skin_of(&a, s.face),
+                face_light: face_light_of(&a, s.face),
             })
         })
         .into_iter()
@@ -1086,7 +1087,7 @@ pub fn run(
         .collect();
         let heads: Vec<_> = members.iter().map(|m| m.head).collect();
         let ratios = members.iter().filter_map(|m| m.eye_span).collect();
-        let lights = if opts.keep_light { Vec::new() } else { members.iter().filter_map(|m| m.lit_skin).collect() };
+        let lights = if opts.keep_light { Vec::new() } else { members.iter().filter_map(|m| m.face_light).collect() };
         let canvas =
             if background_for(opts.background, &[], true).replaces() { Canvas::Extendable } else { Canvas::PhotoOnly };
         opts.team =
@@ -1258,16 +1259,16 @@ mod tests {
     /// one would see are left alone; a team that keeps its light changes nobody.
     #[test]
     fn team_light_is_capped_and_leaves_small_differences() {
-        let team = Team { inter_eye_share: HashMap::new(), eye_span_per_inter_eye: 1.0, lit_skin: None }
+        let team = Team { inter_eye_share: HashMap::new(), eye_span_per_inter_eye: 1.0, face_light: None }
             .with_light(vec![0.3, 0.4, 0.45, f32::NAN]);
-        assert_eq!(team.lit_skin, Some(0.4));
+        assert_eq!(team.face_light, Some(0.4));
         let stops = |own: f32| team_light(&team, Some(own)).map(|m| m.stops());
         assert!((stops(0.32).expect("a match") - (0.4f32 / 0.32).log2()).abs() < 1e-4);
         assert!((stops(0.1).expect("a match") - TEAM_LIGHT_MAX_STOPS).abs() < 1e-4);
         assert!((stops(0.9).expect("a match") + TEAM_LIGHT_MAX_STOPS).abs() < 1e-4);
         assert_eq!(stops(0.41), None);
         assert_eq!(team_light(&team, None), None);
-        let kept = Team { lit_skin: None, ..team.clone() };
+        let kept = Team { face_light: None, ..team.clone() };
         assert_eq!(team_light(&kept, Some(0.1)), None);
     }
 }

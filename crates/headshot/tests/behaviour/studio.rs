@@ -521,7 +521,8 @@ fn white_balance_takes_much_of_a_colour_cast_out() {
 
 /// The light of the face in each LinkedIn output of a run, in linear light: the median grey of
 /// the upper middle of the detector's box on the file as written (forehead, eyes, cheekbones),
-/// not the lit skin inside the mesh's outline on the photo that the team's light is set from.
+/// not the light inside the mesh's outline on the photo that the team's light is set from
+/// (`measure::face_light`).
 fn linkedin_face_light(run: &studio::StudioRun, dir: &Path) -> Vec<(String, f32)> {
     let linear = |v: f32| if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) };
     run.session
