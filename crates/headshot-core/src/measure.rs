@@ -124,7 +124,7 @@ pub fn face_light(img: &RgbImage, outline: &[Point], above: f32, scale: f32) -> 
     if outline.len() < 3 || scale <= 0.0 {
         return None;
     }
-    let linear: Vec<f32> = (0..=255u8).map(|v| crate::render::to_linear(f32::from(v) / 255.0)).collect();
+    let linear = crate::render::linear_table();
     let (w, h) = (img.width() as usize, img.height() as usize);
     let mut levels = Vec::new();
     let ring = crate::geometry::shrunk(outline, SKIN_SHRINK, scale);

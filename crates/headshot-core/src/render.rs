@@ -251,7 +251,7 @@ pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections
 /// less orange.
 pub fn white_balance_gains(img: &RgbImage) -> [f32; 3] {
     let (w, h) = img.dimensions();
-    let lut: [f32; 256] = std::array::from_fn(|v| to_linear(v as f32 / 255.0));
+    let lut = linear_table();
     let px = |x: u32, y: u32| img.get_pixel(x, y).0.map(|v| lut[usize::from(v)]);
     let mut sum = [0f64; 3];
     // Every other row and column: the estimate is a mean over millions of edges.
@@ -737,6 +737,11 @@ fn defocus(frame: &RgbImage, alpha: &[f32], inside: &[f32]) -> RgbImage {
     })
 }
 
+/// Linear light (0..1) of each 8-bit sRGB value.
+pub(crate) fn linear_table() -> [f32; 256] {
+    std::array::from_fn(|v| to_linear(v as f32 / 255.0))
+}
+
 /// sRGB (0..1) <-> linear light.
 pub(crate) fn to_linear(v: f32) -> f32 {
     if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
@@ -764,41 +769,36 @@ fn correct(image: &mut RgbImage, alpha: &[f32], face: Rect, c: Corrections) {
         return;
     }
     let mid = (fx0 + fx1) / 2;
-    let mean = |xa: u32, xb: u32| {
-        let (mut s, mut n) = (0f32, 0f32);
-        for y in fy0..fy1 {
-            for x in xa..xb {
-                s += lum(image.get_pixel(x, y));
-                n += 1.0;
-            }
+    let fw = (fx1 - fx0) as f32;
+    // How far across the face (0 at its left edge, 1 at its right), held beyond it.
+    let across = |x: u32| ((x as f32 - fx0 as f32) / fw).clamp(0.0, 1.0);
+    // One pass over the face: each half's light, and the light weighted by how far across it is
+    // (what the fill's lift over the face is made of, below).
+    let (mut sum, mut n, mut rightwards) = ([0f32; 2], [0f32; 2], 0f32);
+    for y in fy0..fy1 {
+        for x in fx0..fx1 {
+            let (l, half) = (lum(image.get_pixel(x, y)), usize::from(x >= mid));
+            sum[half] += l;
+            n[half] += 1.0;
+            rightwards += l * across(x);
         }
-        s / n.max(1.0)
-    };
-    let (left, right) = (mean(fx0, mid), mean(mid, fx1));
+    }
+    let (left, right) = (sum[0] / n[0].max(1.0), sum[1] / n[1].max(1.0));
     let face_mean = (left + right) / 2.0;
     let (dark, bright) = if left < right { (left, right) } else { (right, left) };
     let fill = if c.fill_light && dark > 1e-3 { (bright / dark).sqrt().clamp(1.0, 1.5) } else { 1.0 };
     let dark_is_left = left < right;
-    let fw = (fx1 - fx0) as f32;
     // Fill ramps from none at the bright side of the face to full at the dark side, and is held
     // beyond the face so shoulders follow.
-    let fill_at = |x: u32| {
-        let s = ((x as f32 - fx0 as f32) / fw).clamp(0.0, 1.0);
-        1.0 + (fill - 1.0) * if dark_is_left { 1.0 - s } else { s }
-    };
+    let fill_at = |x: u32| 1.0 + (fill - 1.0) * if dark_is_left { 1.0 - across(x) } else { across(x) };
     let exposure = match c.team_light {
         // The team's level is for the face as it comes out, so the exposure leaves to the fill
         // what it lifts: its gain over the face weighted by the light there (it lifts a shaded
         // side, which adds little to a side-lit face's light).
         Some(m) if fill > 1.0 => {
-            let (mut lit, mut filled) = (0f32, 0f32);
-            for y in fy0..fy1 {
-                for x in fx0..fx1 {
-                    let l = lum(image.get_pixel(x, y));
-                    lit += l;
-                    filled += l * fill_at(x);
-                }
-            }
+            let lit = sum[0] + sum[1];
+            let towards_dark = if dark_is_left { lit - rightwards } else { rightwards };
+            let filled = lit + (fill - 1.0) * towards_dark;
             LightMatch { to: m.to * lit / filled.max(1e-6), ..m }.curve_gain()
         }
         Some(m) => m.curve_gain(),
