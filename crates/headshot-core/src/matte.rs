@@ -229,26 +229,121 @@ pub fn make_face_solid(matte: &mut PersonMatte, outline: &[Point], scale: f32) {
 /// Edge-aware refinement of a coarse matte with the photo as guide (He, Sun & Tang's guided
 /// filter, grey guide): the mask's edges move onto the photo's edges, so hair and shoulders
 /// follow the real outline. `radius` in pixels; `eps` is the edge threshold in (0..1)^2 units.
+///
+/// From `FAST_GUIDED_RADIUS` up, the linear models are fitted on a reduced grid (He & Sun's fast
+/// guided filter, 2015): the models' coefficients are window means, smooth at the scale of the
+/// radius, so they are fitted and averaged on blocks a quarter of the radius wide and
+/// interpolated back; only the last step, coefficients times the guide, runs at full resolution,
+/// so the edge still lands on the photo's own pixels. The window sums then cover a block's
+/// square fewer cells (the analysis matte of a 12 MP photo, radius 9: its segment stage 72-81
+/// ms -> 52-58 ms). The render's radii stay under 8 at the outputs' sizes (the matting model's
+/// matte is near them), so its outputs are the exact filter's.
 pub fn guided_filter(guide: &RgbImage, matte: &PersonMatte, radius: u32, eps: f32) -> PersonMatte {
+    let block = if radius >= FAST_GUIDED_RADIUS { radius / 4 } else { 1 };
+    guided_filter_on_blocks(guide, matte, radius, eps, block)
+}
+
+/// `guided_filter` with the models fitted on blocks `block` pixels wide (1: the exact filter).
+/// A matte that is only ever read at a coarser scale than its own pixels (the analysis matte:
+/// thumbnails of the background, the crown's row) can take blocks of two below
+/// `FAST_GUIDED_RADIUS`.
+pub fn guided_filter_on_blocks(
+    guide: &RgbImage,
+    matte: &PersonMatte,
+    radius: u32,
+    eps: f32,
+    block: u32,
+) -> PersonMatte {
     let (w, h) = (matte.width as usize, matte.height as usize);
     if guide.width() as usize != w || guide.height() as usize != h || w == 0 || h == 0 {
         return matte.clone();
     }
-    let r = radius as usize;
-    let (luma, pixels) = (crate::measure::luma, guide.as_raw());
-    let guide_at = |i: usize| luma(&image::Rgb([pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]]));
+    let alpha = if block > 1 {
+        guided_on_grid(guide, &matte.alpha, w, h, radius, eps, block as usize)
+    } else {
+        guided_exact(guide, &matte.alpha, w, h, radius as usize, eps)
+    };
+    PersonMatte { width: matte.width, height: matte.height, alpha }
+}
+
+/// The guide's grey level at pixel `i`.
+fn grey_at(guide: &RgbImage) -> impl Fn(usize) -> f32 + '_ {
+    let pixels = guide.as_raw();
+    move |i| crate::measure::luma(&image::Rgb([pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]]))
+}
+
+/// The guided filter at full resolution.
+fn guided_exact(guide: &RgbImage, p: &[f32], w: usize, h: usize, r: usize, eps: f32) -> Vec<f32> {
+    let guide_at = grey_at(guide);
     // The four local means the filter needs, in one pass over interleaved planes: I, p, I*I, I*p.
     let first = |i: usize| {
-        let (g, p) = (guide_at(i), matte.alpha[i]);
-        [g, p, g * g, g * p]
+        let g = guide_at(i);
+        [g, p[i], g * g, g * p[i]]
     };
-    // Per window: the linear model alpha = a I + b that best fits the coarse matte.
-    let ab = box_means_of(first, w, h, r, |_, [mi, mp, mii, mip]| {
+    let ab = box_means_of(first, w, h, r, fit(eps));
+    box_means_then(&ab, w, h, r, |i, [a, b]| (a * guide_at(i) + b).clamp(0.0, 1.0))
+}
+
+/// The guided filter with its models fitted on blocks `step` pixels wide (see `guided_filter`).
+fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, eps: f32, step: usize) -> Vec<f32> {
+    let guide_at = grey_at(guide);
+    // The guide and the matte as block means on the reduced grid, with the window scaled to it.
+    let (lw, lh) = (w.div_ceil(step), h.div_ceil(step));
+    let r = ((radius as f32 / step as f32).round() as usize).max(1);
+    let mut low = vec![[0f32; 4]; lw * lh];
+    let mut count = vec![0f32; lw * lh];
+    for y in 0..h {
+        let row = (y / step) * lw;
+        for x in 0..w {
+            let i = y * w + x;
+            let cell = &mut low[row + x / step];
+            cell[0] += guide_at(i);
+            cell[1] += p[i];
+            count[row + x / step] += 1.0;
+        }
+    }
+    for (cell, n) in low.iter_mut().zip(&count) {
+        let (g, p) = (cell[0] / n, cell[1] / n);
+        *cell = [g, p, g * g, g * p];
+    }
+    let ab = box_means_of(|i| low[i], lw, lh, r, fit(eps));
+    let coefficients = box_means(&ab, lw, lh, r);
+
+    // Back to full resolution: the coefficients interpolated between the blocks' centres, then
+    // applied to the guide's own pixels.
+    let taps = |pos: usize, n: usize| {
+        let u = ((pos as f32 + 0.5) / step as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+        let lo = u.floor() as usize;
+        (lo, (lo + 1).min(n - 1), u - lo as f32)
+    };
+    let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| taps(x, lw)).collect();
+    let mut alpha = Vec::with_capacity(w * h);
+    let mut line = vec![[0f32; 2]; lw];
+    for y in 0..h {
+        let (ya, yb, fy) = taps(y, lh);
+        for (l, (top, bottom)) in line.iter_mut().zip(coefficients[ya * lw..].iter().zip(&coefficients[yb * lw..])) {
+            *l = [top[0] + (bottom[0] - top[0]) * fy, top[1] + (bottom[1] - top[1]) * fy];
+        }
+        alpha.extend(columns.iter().enumerate().map(|(x, &(xa, xb, fx))| {
+            let (l, r) = (line[xa], line[xb]);
+            let (a, b) = (l[0] + (r[0] - l[0]) * fx, l[1] + (r[1] - l[1]) * fx);
+            (a * guide_at(y * w + x) + b).clamp(0.0, 1.0)
+        }));
+    }
+    alpha
+}
+
+/// The radius from which `guided_filter` fits its models on a reduced grid (blocks of a quarter
+/// of the radius, so at least two pixels wide).
+pub const FAST_GUIDED_RADIUS: u32 = 8;
+
+/// Per window: the linear model alpha = a I + b that best fits the coarse matte, from the
+/// window's means of I, p, I*I and I*p.
+fn fit(eps: f32) -> impl Fn(usize, [f32; 4]) -> [f32; 2] {
+    move |_, [mi, mp, mii, mip]| {
         let a = (mip - mi * mp) / (mii - mi * mi + eps);
         [a, mp - a * mi]
-    });
-    let alpha = box_means_then(&ab, w, h, r, |i, [a, b]| (a * guide_at(i) + b).clamp(0.0, 1.0));
-    PersonMatte { width: matte.width, height: matte.height, alpha }
+    }
 }
 
 /// Mean over a (2r+1)^2 window, clipped at the borders.
@@ -439,6 +534,45 @@ mod tests {
         assert!(jump > 0.25, "jump {jump}");
         assert!((r.get(29, 8) - r.get(31, 8)).abs() < 0.05 && (r.get(32, 8) - r.get(34, 8)).abs() < 0.05);
         assert!(r.get(10, 8) < 0.01 && r.get(54, 8) > 0.99);
+    }
+
+    /// The filter fitted on a reduced grid follows the exact one: on a head-like disc with a
+    /// ragged, textured edge and noise, a coarse matte blurred well past the edge comes out
+    /// within a hundredth of the exact filter's on average and nowhere a tenth away, and on the
+    /// same side of one half almost everywhere (under 0.5 % of the pixels with the render's
+    /// blocks, a quarter of the radius; under 1 % with the analysis matte's blocks of two at
+    /// radius 6 and 7, whose window is rounded to whole blocks).
+    #[test]
+    fn the_fast_guided_filter_follows_the_exact_one() {
+        let (w, h) = (300usize, 240usize);
+        let inside = |x: f32, y: f32| {
+            let (dx, dy) = (x - 150.0, y - 120.0);
+            let ragged = 70.0 + 6.0 * (dy.atan2(dx) * 9.0).sin();
+            (dx * dx + dy * dy).sqrt() < ragged
+        };
+        let guide = RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            let noise = ((x * 7919 + y * 104_729) % 23) as u8;
+            let v =
+                if inside(x as f32, y as f32) { 190 + noise } else { 40 + noise + ((x / 9 + y / 7) % 2) as u8 * 30 };
+            image::Rgb([v, v.saturating_sub(10), v / 2])
+        });
+        let mut m = PersonMatte::new(w as u32, h as u32);
+        for y in 0..h {
+            for x in 0..w {
+                let d = ((x as f32 - 150.0).powi(2) + (y as f32 - 120.0).powi(2)).sqrt();
+                m.alpha[y * w + x] = ((82.0 - d) / 24.0).clamp(0.0, 1.0);
+            }
+        }
+        for (radius, block, sides) in [(8, 2, 0.005), (12, 3, 0.005), (16, 4, 0.005), (6, 2, 0.01), (7, 2, 0.01)] {
+            let exact = guided_exact(&guide, &m.alpha, w, h, radius as usize, 1e-3);
+            let fast = guided_filter_on_blocks(&guide, &m, radius, 1e-3, block).alpha;
+            let diffs: Vec<f32> = exact.iter().zip(&fast).map(|(a, b)| (a - b).abs()).collect();
+            let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
+            let far = diffs.iter().filter(|&&d| d > 0.1).count();
+            let flipped = exact.iter().zip(&fast).filter(|(a, b)| (**a > 0.5) != (**b > 0.5)).count() as f32;
+            assert!(mean < 0.01 && far == 0, "radius {radius}: mean {mean}, {far} pixels over 0.1 away");
+            assert!(flipped / ((w * h) as f32) < sides, "radius {radius}: {flipped} pixels change side");
+        }
     }
 
     /// A person (a filled square) with a small hole (a ring on a strap) and a large one (the gap

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, RgbImage};
 use serde::{Deserialize, Serialize};
 
-use crate::resize::resize_rgb;
+use crate::resize::shrink_rgb;
 
 /// Bounds on what a single photo may cost. A photo over them is refused before its pixels are
 /// allocated.
@@ -606,7 +606,7 @@ fn analysis_copy(rgb: &RgbImage, long_side: u32) -> (RgbImage, f32) {
     let s = long_side as f32 / long as f32;
     let nw = ((w as f32 * s).round() as u32).max(1);
     let nh = ((h as f32 * s).round() as u32).max(1);
-    let small = resize_rgb(rgb, nw, nh);
+    let small = shrink_rgb(rgb, nw, nh);
     (small, w as f32 / nw as f32)
 }
 

@@ -422,15 +422,25 @@ pub fn sample_matte(matte: &PersonMatte, matte_scale: f32, plan: &CropPlan) -> P
     let (mw, mh) = (matte.width as i64, matte.height as i64);
     let get = |x: i64, y: i64| if x < 0 || y < 0 || x >= mw || y >= mh { 0.0 } else { matte.get(x as u32, y as u32) };
     let map = plan.pixel_map();
-    for y in 0..h {
-        for x in 0..w {
+    for (y, row) in (0..h).zip(out.alpha.chunks_exact_mut(w as usize)) {
+        for (x, a) in (0..w).zip(row.iter_mut()) {
             let p = map.at(x, y);
             let (mx, my) = (p.x / matte_scale - 0.5, p.y / matte_scale - 0.5);
             let (xi, yi) = (floor(mx), floor(my));
             let (fx, fy) = (mx - xi as f32, my - yi as f32);
-            let top = get(xi, yi) + (get(xi + 1, yi) - get(xi, yi)) * fx;
-            let bot = get(xi, yi + 1) + (get(xi + 1, yi + 1) - get(xi, yi + 1)) * fx;
-            out.alpha[(y * w + x) as usize] = top + (bot - top) * fy;
+            // The four taps read once each, straight from the rows when all lie inside (nearly
+            // every pixel), not by six checked reads: two 12 MP photos' 32 outputs on one core
+            // spent 320 ms here instead of 394.
+            let [tl, tr, bl, br] = if xi >= 0 && yi >= 0 && xi + 1 < mw && yi + 1 < mh {
+                let i = (yi * mw + xi) as usize;
+                let (upper, lower) = (&matte.alpha[i..i + 2], &matte.alpha[i + mw as usize..i + mw as usize + 2]);
+                [upper[0], upper[1], lower[0], lower[1]]
+            } else {
+                [get(xi, yi), get(xi + 1, yi), get(xi, yi + 1), get(xi + 1, yi + 1)]
+            };
+            let top = tl + (tr - tl) * fx;
+            let bot = bl + (br - bl) * fx;
+            *a = top + (bot - top) * fy;
         }
     }
     out

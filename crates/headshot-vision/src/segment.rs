@@ -3,7 +3,7 @@
 
 use headshot_core::Rect;
 use headshot_core::face::Face;
-use headshot_core::matte::{PersonMatte, guided_filter};
+use headshot_core::matte::{PersonMatte, guided_filter_on_blocks};
 use headshot_core::resize::resize_rgb_crop;
 use image::RgbImage;
 use tract_onnx::prelude::*;
@@ -93,5 +93,9 @@ pub fn segment_person(img: &RgbImage, region: Rect) -> Result<PersonMatte, Visio
     // The radius follows the model's cell size in image pixels, so the refinement reaches across
     // one coarse mask pixel whatever the photo's size.
     let radius = ((1.0 / s) * 1.5).round().clamp(2.0, 24.0) as u32;
-    Ok(guided_filter(img, &matte, radius, 1e-3))
+    // This matte is read at thumbnail scale and by rows (the crown), never pixel by pixel as an
+    // output's edge is: its models are fitted on blocks of two pixels or more (a quarter of the
+    // radius) from radius 6 up, where the render's start at 8.
+    let block = if radius >= 6 { (radius / 4).max(2) } else { 1 };
+    Ok(guided_filter_on_blocks(img, &matte, radius, 1e-3, block))
 }
