@@ -291,7 +291,6 @@ fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, 
     let (lw, lh) = (w.div_ceil(step), h.div_ceil(step));
     let r = ((radius as f32 / step as f32).round() as usize).max(1);
     let mut low = vec![[0f32; 4]; lw * lh];
-    let mut count = vec![0f32; lw * lh];
     for y in 0..h {
         let row = (y / step) * lw;
         for x in 0..w {
@@ -299,10 +298,12 @@ fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, 
             let cell = &mut low[row + x / step];
             cell[0] += guide_at(i);
             cell[1] += p[i];
-            count[row + x / step] += 1.0;
         }
     }
-    for (cell, n) in low.iter_mut().zip(&count) {
+    // A block's pixel count: `step` squared, less where the last column or row of blocks is cut.
+    let side = |b: usize, n: usize| (step.min(n - b * step)) as f32;
+    for (j, cell) in low.iter_mut().enumerate() {
+        let n = side(j % lw, w) * side(j / lw, h);
         let (g, p) = (cell[0] / n, cell[1] / n);
         *cell = [g, p, g * g, g * p];
     }
@@ -311,16 +312,11 @@ fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, 
 
     // Back to full resolution: the coefficients interpolated between the blocks' centres, then
     // applied to the guide's own pixels.
-    let taps = |pos: usize, n: usize| {
-        let u = ((pos as f32 + 0.5) / step as f32 - 0.5).clamp(0.0, (n - 1) as f32);
-        let lo = u.floor() as usize;
-        (lo, (lo + 1).min(n - 1), u - lo as f32)
-    };
-    let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| taps(x, lw)).collect();
+    let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| block_taps(x, step, lw)).collect();
     let mut alpha = Vec::with_capacity(w * h);
     let mut line = vec![[0f32; 2]; lw];
     for y in 0..h {
-        let (ya, yb, fy) = taps(y, lh);
+        let (ya, yb, fy) = block_taps(y, step, lh);
         for (l, (top, bottom)) in line.iter_mut().zip(coefficients[ya * lw..].iter().zip(&coefficients[yb * lw..])) {
             *l = [top[0] + (bottom[0] - top[0]) * fy, top[1] + (bottom[1] - top[1]) * fy];
         }
@@ -331,6 +327,15 @@ fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, 
         }));
     }
     alpha
+}
+
+/// Where pixel `pos` falls on a grid of `n` blocks `step` pixels wide, for bilinear
+/// interpolation between the blocks' centres: the two blocks either side and the weight of the
+/// second (held at the first and last centres).
+pub(crate) fn block_taps(pos: usize, step: usize, n: usize) -> (usize, usize, f32) {
+    let t = ((pos as f32 + 0.5) / step as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+    let lo = t as usize; // t >= 0
+    (lo, (lo + 1).min(n - 1), t - lo as f32)
 }
 
 /// The radius from which `guided_filter` fits its models on a reduced grid (blocks of a quarter

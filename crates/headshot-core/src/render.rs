@@ -9,7 +9,7 @@ use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
 use crate::geometry::{Point, Rect};
-use crate::matte::{PersonMatte, box_mean, box_means, guided_filter};
+use crate::matte::{PersonMatte, block_taps, box_mean, box_means, guided_filter};
 use crate::plan::CropPlan;
 use crate::resize::resize_rgb_crop;
 
@@ -534,15 +534,10 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
     let rows = 2 * R + 1;
     let mut b = vec![[0f32; 3]; w * rows];
     let mut f = vec![[0f32; 3]; w * rows];
-    let coord = |v: usize, n: usize| {
-        let t = ((v as f32 + 0.5) / k as f32 - 0.5).clamp(0.0, (n - 1) as f32);
-        let i0 = t as usize; // t >= 0
-        (i0, (i0 + 1).min(n - 1), t - i0 as f32)
-    };
-    let xs: Vec<(usize, usize, f32)> = (0..w).map(|x| coord(x, sw)).collect();
+    let xs: Vec<(usize, usize, f32)> = (0..w).map(|x| block_taps(x, k, sw)).collect();
     // Row y of B and F into `b` and `f` (one row each), in the band only: nothing else is read.
     let fill_row = |y: usize, b: &mut [[f32; 3]], f: &mut [[f32; 3]]| {
-        let (y0, y1, ty) = coord(y, sh);
+        let (y0, y1, ty) = block_taps(y, k, sh);
         for (x, &(x0, x1, tx)) in xs.iter().enumerate() {
             let q = y * w + x;
             if !band[q] {

@@ -18,7 +18,9 @@ pub fn resize_rgb(src: &RgbImage, w: u32, h: u32) -> RgbImage {
 /// twice the target each way, then Lanczos3 for the remaining factor, under two. Lanczos over
 /// the whole factor reads about 15 source pixels per output pixel and pass at 2.4x (a 12 MP
 /// photo to its 1600 px analysis copy); after one halving it reads 7, from a quarter of the
-/// pixels (the decode stage of a 12 MP photo, copy included, 131 -> 125 ms on one core). The box
+/// pixels (the decode stage of a 12 MP photo, copy included, 131 -> 125 ms on one core in the
+/// dev profile; in release, where the decoder is most of the stage, within its runs' noise,
+/// 100-110 ms either way). The box
 /// is a slightly softer pre-filter than Lanczos at the finest detail the target can hold, as
 /// libvips' shrink-on-load (the JPEG decoder's own DCT scaling) is.
 pub fn shrink_rgb(src: &RgbImage, w: u32, h: u32) -> RgbImage {
