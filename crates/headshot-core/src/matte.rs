@@ -266,6 +266,116 @@ pub fn guided_filter_on_blocks(
     PersonMatte { width: matte.width, height: matte.height, alpha }
 }
 
+/// `guided_filter` for a matte that is then read through a ramp from `floor` to `ceil` (at or
+/// below `floor` it counts as 0, at or above `ceil` as 1, as an output's alpha does), filtered
+/// only where the ramp can still tell the result apart. A pixel's filtered value depends on the
+/// matte within twice the radius of it, and moves at most `1/(4 sqrt(eps))` times the spread of
+/// the matte there beyond it (the window models' slope `cov(I,p) / (var(I) + eps)` is at most
+/// `(spread / 2) sigma / (sigma^2 + eps)`, times a guide difference of at most 1). Square tiles
+/// whose surroundings keep every value on one side of the ramp are given 0 or 1 outright; the
+/// rest are filtered in runs along each row of tiles, with that reach of margin, so their
+/// values are the whole-frame filter's. On an output the matte is decided over most of the
+/// frame (the backdrop, the body), and its edge is a band through a few tiles per row.
+pub fn guided_filter_between(
+    guide: &RgbImage,
+    matte: &PersonMatte,
+    radius: u32,
+    eps: f32,
+    floor: f32,
+    ceil: f32,
+) -> PersonMatte {
+    let (w, h) = (matte.width as usize, matte.height as usize);
+    let (r, t) = (radius as usize, SETTLED_TILE);
+    let reach = 2 * r;
+    if radius >= FAST_GUIDED_RADIUS
+        || reach > t
+        || guide.width() as usize != w
+        || guide.height() as usize != h
+        || w == 0
+        || h == 0
+    {
+        return guided_filter(guide, matte, radius, eps);
+    }
+    let p = &matte.alpha;
+    let (tw, th) = (w.div_ceil(t), h.div_ceil(t));
+    let mut lows = vec![f32::INFINITY; tw * th];
+    let mut highs = vec![f32::NEG_INFINITY; tw * th];
+    for (y, row) in p.chunks_exact(w).enumerate() {
+        let tiles = (y / t) * tw;
+        for (x, &v) in row.iter().enumerate() {
+            let k = tiles + x / t;
+            lows[k] = lows[k].min(v);
+            highs[k] = highs[k].max(v);
+        }
+    }
+    // The value a tile is decided at, if it is: its neighbours hold everything within the
+    // filter's reach of it (the reach is at most a tile).
+    let spread = 1.0 / (4.0 * eps.sqrt());
+    let decided: Vec<Option<f32>> = (0..tw * th)
+        .map(|k| {
+            let (tx, ty) = (k % tw, k / tw);
+            let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+            for ny in ty.saturating_sub(1)..(ty + 2).min(th) {
+                for nx in tx.saturating_sub(1)..(tx + 2).min(tw) {
+                    lo = lo.min(lows[ny * tw + nx]);
+                    hi = hi.max(highs[ny * tw + nx]);
+                }
+            }
+            let moved = spread * (hi - lo) + SETTLED_MARGIN;
+            if hi + moved <= floor {
+                Some(0.0)
+            } else if lo - moved >= ceil {
+                Some(1.0)
+            } else {
+                None
+            }
+        })
+        .collect();
+    if decided.iter().all(Option::is_none) {
+        return guided_filter(guide, matte, radius, eps);
+    }
+    let mut alpha = vec![0f32; w * h];
+    for ty in 0..th {
+        let (y0, y1) = (ty * t, ((ty + 1) * t).min(h));
+        let mut tx = 0;
+        while tx < tw {
+            if let Some(v) = decided[ty * tw + tx] {
+                let (x0, x1) = (tx * t, ((tx + 1) * t).min(w));
+                for y in y0..y1 {
+                    alpha[y * w + x0..y * w + x1].fill(v);
+                }
+                tx += 1;
+                continue;
+            }
+            let start = tx;
+            while tx < tw && decided[ty * tw + tx].is_none() {
+                tx += 1;
+            }
+            // The run of undecided tiles, filtered with the reach around it (clipped where the
+            // frame ends, as the whole-frame filter's windows are).
+            let (x0, x1) = (start * t, (tx * t).min(w));
+            let (sx0, sy0) = (x0.saturating_sub(reach), y0.saturating_sub(reach));
+            let (sx1, sy1) = ((x1 + reach).min(w), (y1 + reach).min(h));
+            let (sw, sh) = (sx1 - sx0, sy1 - sy0);
+            let part = image::imageops::crop_imm(guide, sx0 as u32, sy0 as u32, sw as u32, sh as u32).to_image();
+            let part_p: Vec<f32> = (sy0..sy1).flat_map(|y| p[y * w + sx0..y * w + sx1].iter().copied()).collect();
+            let q = guided_exact(&part, &part_p, sw, sh, r, eps);
+            for y in y0..y1 {
+                let from = (y - sy0) * sw + (x0 - sx0);
+                alpha[y * w + x0..y * w + x1].copy_from_slice(&q[from..from + (x1 - x0)]);
+            }
+        }
+    }
+    PersonMatte { width: matte.width, height: matte.height, alpha }
+}
+
+/// The side of `guided_filter_between`'s tiles: at least twice the largest exact radius (its
+/// reach), small enough that the edge's tiles are a small part of a frame.
+const SETTLED_TILE: usize = 32;
+
+/// Room for rounding in `guided_filter_between`'s bound (the models' sums are of f32 values).
+const SETTLED_MARGIN: f32 = 0.01;
+
 /// The guide's grey level at pixel `i`.
 fn grey_at(guide: &RgbImage) -> impl Fn(usize) -> f32 + '_ {
     let pixels = guide.as_raw();
@@ -577,6 +687,58 @@ mod tests {
             let flipped = exact.iter().zip(&fast).filter(|(a, b)| (**a > 0.5) != (**b > 0.5)).count() as f32;
             assert!(mean < 0.01 && far == 0, "radius {radius}: mean {mean}, {far} pixels over 0.1 away");
             assert!(flipped / ((w * h) as f32) < sides, "radius {radius}: {flipped} pixels change side");
+        }
+    }
+
+    /// Read through an output's ramp (0.2 to 0.8), the filter run only where the ramp can tell
+    /// is the whole-frame filter: on a ragged disc of a near-saturated matte (values within 0.01
+    /// of 0 and 1 away from its soft edge), with a busy backdrop whose matte is faint but not
+    /// flat (up to 0.15, following the backdrop's pattern) in one corner, at the radii an output
+    /// uses. Most tiles are decided outright, and the rest, filtered apart with the filter's
+    /// reach around them, match to rounding.
+    #[test]
+    fn the_filter_between_the_ramps_ends_is_the_whole_frames() {
+        let (w, h) = (333usize, 250usize);
+        let inside = |x: f32, y: f32| {
+            let (dx, dy) = (x - 150.0, y - 120.0);
+            (dx * dx + dy * dy).sqrt() < 80.0 + 7.0 * (dy.atan2(dx) * 11.0).sin()
+        };
+        let noise = |x: usize, y: usize| ((x * 7919 + y * 104_729) % 101) as f32 / 100.0;
+        // The corner: stripes of middling contrast that the faint matte follows, and bright
+        // specks (highlights) beyond them, where the window models' slope carries the filtered
+        // value well past the matte's own.
+        let corner = |x: u32, y: u32| x > 260 && y > 180;
+        let guide = RgbImage::from_fn(w as u32, h as u32, |x, y| {
+            let n = (noise(x as usize, y as usize) * 25.0) as u8;
+            let stripe = ((x / 5 + y / 3) % 2) as u8;
+            let v = if inside(x as f32, y as f32) {
+                180 + n
+            } else if corner(x, y) {
+                if (x * 13 + y * 7) % 97 == 0 { 255 } else { 100 + 50 * stripe }
+            } else {
+                30 + n + stripe * 60
+            };
+            image::Rgb([v, v.saturating_sub(20), v / 3])
+        });
+        let mut m = PersonMatte::new(w as u32, h as u32);
+        for y in 0..h {
+            for x in 0..w {
+                let d = ((x as f32 - 150.0).powi(2) + (y as f32 - 120.0).powi(2)).sqrt();
+                let soft = ((86.0 - d) / 10.0).clamp(0.0, 1.0);
+                let grain = 0.01 * noise(x, y);
+                let faint = if corner(x as u32, y as u32) { 0.15 * ((x / 5 + y / 3) % 2) as f32 } else { 0.0 };
+                m.alpha[y * w + x] = if soft >= 1.0 { 1.0 - grain } else { (soft + grain + faint).min(1.0) };
+            }
+        }
+        let ramp = |a: f32| ((a - 0.2) / 0.6).clamp(0.0, 1.0);
+        for radius in [2, 4, 7] {
+            let whole = guided_filter(&guide, &m, radius, 1e-3).alpha;
+            let between = guided_filter_between(&guide, &m, radius, 1e-3, 0.2, 0.8).alpha;
+            let worst = whole.iter().zip(&between).map(|(a, b)| (ramp(*a) - ramp(*b)).abs()).fold(0f32, f32::max);
+            assert!(worst < 1e-4, "radius {radius}: {worst} from the whole frame's filter");
+            // Decided outright: values at exactly 0 or 1 where the whole-frame filter is not.
+            let decided = whole.iter().zip(&between).filter(|(a, b)| (**b == 0.0 || **b == 1.0) && **a != **b).count();
+            assert!(decided > w * h / 10, "radius {radius}: only {decided} pixels decided outright");
         }
     }
 

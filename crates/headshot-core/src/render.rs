@@ -9,7 +9,7 @@ use image::{GrayImage, RgbImage};
 use serde::Serialize;
 
 use crate::geometry::{Point, Rect};
-use crate::matte::{PersonMatte, block_taps, box_mean, box_means, guided_filter};
+use crate::matte::{PersonMatte, block_taps, box_mean, box_means, guided_filter_between};
 use crate::plan::CropPlan;
 use crate::resize::resize_rgb_crop;
 
@@ -209,7 +209,8 @@ pub fn render(src: &Source, plan: &CropPlan, background: Background, corrections
             // scaled up, so the soft edge of the coarse matte snaps onto hair and shoulders.
             let up = plan.scale() * src.matte_scale;
             let radius = (up * 1.5).round().clamp(2.0, 16.0) as u32;
-            guided_filter(&frame, &coarse, radius, 1e-3).alpha
+            // Only where `tighten` can still tell the refined value from 0 or 1.
+            guided_filter_between(&frame, &coarse, radius, 1e-3, MATTE_FLOOR, MATTE_CEIL).alpha
         }
     };
     for (a, &i) in alpha.iter_mut().zip(&inside) {

@@ -160,4 +160,30 @@ mod tests {
             }
         }
     }
+
+    /// The portrait matting model as the program runs it (its upsamplings as
+    /// `fast_ops::Upsample2x`, the padding code generation adds as `fast_ops::ConstantPad`)
+    /// computes what tract's own operations compute from the ONNX file, at the smallest shape.
+    #[test]
+    fn the_matting_model_with_the_faster_ops_computes_what_tracts_own_do() {
+        let (h, w) = MATTING_TIERS[1][0];
+        let plain = tract_onnx::onnx()
+            .model_for_read(&mut std::io::Cursor::new(MODNET))
+            .and_then(|m| m.with_input_fact(0, f32::fact([1, 3, h, w]).into()))
+            .and_then(|m| m.into_optimized())
+            .and_then(|m| m.into_runnable())
+            .expect("tract loads the ONNX file");
+        let ours = matting_model(h, w).expect("the program's model loads");
+        let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, h, w), |(_, c, y, x)| {
+            (((x * 7 + y * 3 + c * 11) % 255) as f32 - 127.5) / 127.5
+        })
+        .into();
+        let want = plain.run(tvec!(input.clone().into())).expect("runs");
+        let got = ours.run(input).expect("runs");
+        let (want, got) =
+            (want[0].to_plain_array_view::<f32>().expect("f32"), got[0].to_plain_array_view::<f32>().expect("f32"));
+        assert_eq!(want.shape(), got.shape());
+        let worst = want.iter().zip(got.iter()).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        assert!(worst <= 1e-4, "the matte differs by {worst}");
+    }
 }

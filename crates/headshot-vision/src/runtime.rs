@@ -76,11 +76,13 @@ impl Model {
         Self::from_decluttered(name, model)
     }
 
-    /// The runnable plan of a decluttered model, made for this machine's CPU.
+    /// The runnable plan of a decluttered model, made for this machine's CPU, with the padding
+    /// code generation adds done by `fast_ops::ConstantPad`.
     fn from_decluttered(name: &'static str, mut model: TypedModel) -> Result<Model, VisionError> {
         let err = load_error(name);
         prefer_the_faster_vector_width();
         optimising(|| model.optimize()).map_err(err)?;
+        crate::fast_ops::replace_pads(&mut model).map_err(err)?;
         let plan = model.into_runnable().map_err(err)?;
         Ok(Model { name, plan })
     }
