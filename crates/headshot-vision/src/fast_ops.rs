@@ -13,10 +13,10 @@
 //!   tract's pad fills an n-dimensional array, assigns the input into a strided view of it and
 //!   copies the result into a tensor of its own: three passes over the output and a second
 //!   buffer of its size (28 MB at a time on a large MODNet shape). This one fills the tensor once
-//!   and copies the input's rows into it: MODNet's 15 pads took 50-54 ms of a 408 ms run at
-//!   384x384 on one core (`matting_profile`). (Replacing the ONNX-level padding and channel
-//!   concatenation, before code generation, was tried earlier and was no faster: the pads that
-//!   cost are the ones code generation adds.)
+//!   and copies the input's rows into it: MODNet's 15 pads 56 -> 39 ms at 384x384 and 68 -> 53
+//!   ms at 512x384 on one core (`matting_profile`, medians of 5 alternating runs). (Zero padding
+//!   and channel concatenation replaced before code generation were tried earlier and were no
+//!   faster; these pads only appear after it.)
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
