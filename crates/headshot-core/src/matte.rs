@@ -287,13 +287,7 @@ pub fn guided_filter_between(
     let (w, h) = (matte.width as usize, matte.height as usize);
     let (r, t) = (radius as usize, SETTLED_TILE);
     let reach = 2 * r;
-    if radius >= FAST_GUIDED_RADIUS
-        || reach > t
-        || guide.width() as usize != w
-        || guide.height() as usize != h
-        || w == 0
-        || h == 0
-    {
+    if radius >= FAST_GUIDED_RADIUS || guide.width() as usize != w || guide.height() as usize != h || w == 0 || h == 0 {
         return guided_filter(guide, matte, radius, eps);
     }
     let p = &matte.alpha;
@@ -372,6 +366,9 @@ pub fn guided_filter_between(
 /// The side of `guided_filter_between`'s tiles: at least twice the largest exact radius (its
 /// reach), small enough that the edge's tiles are a small part of a frame.
 const SETTLED_TILE: usize = 32;
+
+// A tile's neighbours must hold everything within the exact filter's reach of it.
+const _: () = assert!(2 * (FAST_GUIDED_RADIUS as usize - 1) <= SETTLED_TILE);
 
 /// Room for rounding in `guided_filter_between`'s bound (the models' sums are of f32 values).
 const SETTLED_MARGIN: f32 = 0.01;

@@ -193,7 +193,7 @@ impl TypedOp for ConstantPad {
 
 /// `input` laid into a new tensor grown by `pads`, the rest `value`: the output is filled once,
 /// then each innermost row of the input is copied to its place.
-pub fn pad_into(input: &Tensor, pads: &[(usize, usize)], value: f32) -> TractResult<Tensor> {
+fn pad_into(input: &Tensor, pads: &[(usize, usize)], value: f32) -> TractResult<Tensor> {
     let shape = input.shape();
     ensure!(pads.len() == shape.len() && !shape.is_empty(), "ConstantPad: {} pads for shape {shape:?}", pads.len());
     let out_shape: Vec<usize> = shape.iter().zip(pads).map(|(&d, &(a, b))| d + a + b).collect();
