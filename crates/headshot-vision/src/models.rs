@@ -161,6 +161,46 @@ mod tests {
         }
     }
 
+    /// Each analysis model as the program runs it (embedded decluttered, with `fast_ops` in
+    /// place of some of tract's operations: the detector's max pools as `MaxPool2x2`, the person
+    /// segmenter's upsamplings as `Upsample2x`) computes what tract's own operations compute from
+    /// the ONNX file. Each of those faster operations must be in use, or the check is void.
+    #[test]
+    fn the_analysis_models_with_the_faster_ops_compute_what_tracts_own_do() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");
+        let mut used = std::collections::BTreeSet::new();
+        for (i, (name, onnx, shape)) in DECLUTTERED.iter().enumerate() {
+            let source = std::fs::read(format!("{dir}{onnx}")).expect("the ONNX file");
+            let plain = tract_onnx::onnx()
+                .model_for_read(&mut std::io::Cursor::new(source))
+                .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
+                .and_then(|m| m.into_optimized())
+                .and_then(|m| m.into_runnable())
+                .expect("tract loads the ONNX file");
+            let ours = decluttered(i).expect("the embedded model loads");
+            let input: Tensor = tract_ndarray::ArrayD::from_shape_fn(shape.to_vec(), |ix| {
+                let v: usize = ix.as_array_view().iter().enumerate().map(|(k, &x)| x * (k * 5 + 1)).sum();
+                (v % 241) as f32 / 240.0 * if shape[1] == 3 { 255.0 } else { 1.0 }
+            })
+            .into();
+            let want = plain.run(tvec!(input.clone().into())).expect("runs");
+            let got = ours.run(input.clone()).expect("runs");
+            assert_eq!(want.len(), got.len(), "{name}: outputs");
+            for (x, y) in want.iter().zip(got.iter()) {
+                let (x, y) =
+                    (x.to_plain_array_view::<f32>().expect("f32"), y.to_plain_array_view::<f32>().expect("f32"));
+                assert_eq!(x.shape(), y.shape(), "{name}");
+                // Relative to the output's own scale: the detector's box offsets run to tens.
+                let scale = x.iter().fold(1f32, |m, v| m.max(v.abs()));
+                let worst = x.iter().zip(y.iter()).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+                assert!(worst <= 1e-4 * scale, "{name}: differs from tract's own by {worst} (scale {scale})");
+            }
+            let ops = ours.profile(input).expect("runs");
+            used.extend(ops.into_iter().map(|(_, op, _)| op).filter(|op| op == "MaxPool2x2" || op == "Upsample2x"));
+        }
+        assert_eq!(used.into_iter().collect::<Vec<_>>(), ["MaxPool2x2", "Upsample2x"]);
+    }
+
     /// The portrait matting model as the program runs it (its upsamplings as
     /// `fast_ops::Upsample2x`, the padding code generation adds as `fast_ops::ConstantPad`)
     /// computes what tract's own operations compute from the ONNX file, at the smallest shape.

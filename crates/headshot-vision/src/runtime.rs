@@ -77,12 +77,16 @@ impl Model {
     }
 
     /// The runnable plan of a decluttered model, made for this machine's CPU, with the padding
-    /// code generation adds done by `fast_ops::ConstantPad`.
+    /// code generation adds done by `fast_ops::ConstantPad`, 2x2 max pools at stride 2 by
+    /// `fast_ops::MaxPool2x2`, and bilinear doublings (the person segmenter's three) by
+    /// `fast_ops::Upsample2x`.
     fn from_decluttered(name: &'static str, mut model: TypedModel) -> Result<Model, VisionError> {
         let err = load_error(name);
         prefer_the_faster_vector_width();
         optimising(|| model.optimize()).map_err(err)?;
         crate::fast_ops::replace_pads(&mut model).map_err(err)?;
+        crate::fast_ops::replace_pools(&mut model).map_err(err)?;
+        crate::fast_ops::replace_resizes(&mut model).map_err(err)?;
         let plan = model.into_runnable().map_err(err)?;
         Ok(Model { name, plan })
     }
