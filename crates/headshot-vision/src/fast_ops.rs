@@ -15,7 +15,7 @@
 //!   copies the result into a tensor of its own: three passes over the output and a second
 //!   buffer of its size (28 MB at a time on a large MODNet shape). This one fills the tensor once
 //!   and copies the input's rows into it: MODNet's 15 pads 56 -> 39 ms at 384x384 and 68 -> 53
-//!   ms at 512x384 on one core (`matting_profile`, medians of 5 alternating runs). (Zero padding
+//!   ms at 512x384 on one core (`model_profile -- matting`, medians of 5 alternating runs). (Zero padding
 //!   and channel concatenation replaced before code generation were tried earlier and were no
 //!   faster; these pads only appear after it.)
 //! - `MaxPool2x2` for the 2x2, stride-2 max pools over f32 NCHW with no padding that the face
@@ -24,7 +24,7 @@
 //!   per tap, and YuNet's pools (as decluttered) also compute an index output nothing reads,
 //!   widened to 64 bits. This one takes each pair of input rows once and keeps the largest of
 //!   each 2x2 block: the four pools 9.2 -> 1.0 ms of a detector run at 640x640 on one core, the
-//!   run 45 -> 30 ms (`analysis_profile -- detector`, back to back).
+//!   run 45 -> 30 ms (`model_profile -- detector`, back to back).
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;

@@ -161,7 +161,7 @@ pub fn decluttered_nnef(name: &'static str, onnx: &[u8], shape: &[usize]) -> Res
 /// parts, AMD Zen 4, and virtual machines that throttle 512-bit work), so the wide kernels do no
 /// more work per cycle and pay more overhead. On this project's 2-core machine (one 512-bit FMA
 /// port, as tract's probe finds) MODNet at 512x384 on one core ran 673 ms with the AVX-512
-/// kernels and 513 ms with the 256-bit ones (`matting_profile`, alternating runs), the analysis
+/// kernels and 513 ms with the 256-bit ones (`model_profile -- matting`, alternating runs), the analysis
 /// models 5-10 % faster too. tract measures the port count itself, timing a 512-bit against a
 /// 256-bit loop (`fma_width`, about 5 ms, on cores with AVX-512 VNNI, which its probe needs);
 /// where it finds one port, AVX-512 is left out of tract's choice of kernels. Elsewhere tract's
