@@ -1,10 +1,10 @@
 //! Faster forms of some of tract's operations, put in place of the general ones where they
 //! compute exactly the same thing.
 //!
-//! - `Upsample2x` for ONNX `Resize` nodes that double both spatial axes, linear, with half-pixel
-//!   centres and clamped edges (PyTorch's `interpolate(scale_factor=2, mode="bilinear")`), as the
-//!   portrait matting model (MODNet) does six times over large feature maps, and the person
-//!   segmenter three times (there as tract's own resampling, which decluttering makes of it).
+//! - `Upsample2x` for the resamplings (tract's own `Resize`, which decluttering makes of ONNX's)
+//!   that double both spatial axes, linear, with half-pixel centres and clamped edges (PyTorch's
+//!   `interpolate(scale_factor=2, mode="bilinear")`), as the portrait matting model (MODNet)
+//!   does six times over large feature maps, and the person segmenter three times.
 //!   tract resamples one axis at a time through a generic gather with a weight per tap, slow
 //!   along the innermost axis: at 512x384 on one core MODNet's upsamplings took 149 ms of a 740
 //!   ms run; this op does the same sums row by row, each output pixel 3/4 of its nearest input
@@ -31,8 +31,7 @@ use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::array::{Pad, PadMode};
 use tract_onnx::tract_core::ops::cnn::{OptMaxPool, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
-use tract_onnx::tract_core::ops::nn::resize::{CoordTransformer, Interpolator, Resize as CoreResize};
-use tract_onnx_opl::resize::{CoordTransform, Resize};
+use tract_onnx::tract_core::ops::nn::resize::{CoordTransformer, Interpolator, Resize};
 
 /// Bilinear upsampling by two of the last two axes of a rank-4 f32 tensor (N, C, H, W).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
@@ -119,12 +118,6 @@ pub fn upsample_plane(src: &[f32], h: usize, w: usize, dst: &mut [f32]) {
     }
 }
 
-/// Half-pixel centres, as ONNX and PyTorch place them (they differ only for an output of one
-/// pixel, which a doubling never has).
-fn is_half_pixel(c: &CoordTransformer) -> bool {
-    matches!(c, CoordTransformer::HalfPixel | CoordTransformer::PytorchHalfPixel)
-}
-
 /// Puts `Upsample2x` in place of every `Resize` node of `model` that it computes exactly: linear,
 /// half-pixel centres, rank 4, twice the size on the last two axes and the same on the others.
 /// Returns how many were replaced.
@@ -132,17 +125,11 @@ pub fn replace_resizes(model: &mut TypedModel) -> TractResult<usize> {
     let mut replaced = 0;
     for id in model.eval_order()? {
         let node = model.node(id);
-        // The ONNX operator, before decluttering (MODNet, loaded from its file), or tract's own
-        // resampling, which decluttering turns the ONNX operator into (the embedded models).
-        let linear_half_pixel = if let Some(r) = node.op_as::<Resize>() {
-            let half_pixel = matches!(&r.coord_transformer, CoordTransform::Plain(c) if is_half_pixel(c));
-            half_pixel && r.interpolator == Interpolator::Linear && !r.antialias && !r.exclude_outside
-        } else if let Some(r) = node.op_as::<CoreResize>() {
-            is_half_pixel(&r.coord_transformer) && r.interpolator == Interpolator::Linear
-        } else {
-            continue;
-        };
-        if !linear_half_pixel {
+        // tract's own resampling, which decluttering makes of the ONNX operator where it fits.
+        let Some(r) = node.op_as::<Resize>() else { continue };
+        let half_pixel =
+            matches!(r.coord_transformer, CoordTransformer::HalfPixel | CoordTransformer::PytorchHalfPixel);
+        if !half_pixel || r.interpolator != Interpolator::Linear {
             continue;
         }
         let (input, output) = (model.outlet_fact(node.inputs[0])?, &node.outputs[0].fact);

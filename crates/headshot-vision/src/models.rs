@@ -1,6 +1,5 @@
 //! The models, embedded in the binary (see `models/PROVENANCE` for where each file comes from).
 
-use crate::fast_ops;
 use crate::runtime::{Lazy, Model, VisionError};
 
 /// The models the analysis of every photo needs, kept decluttered for their fixed input shapes
@@ -106,9 +105,7 @@ pub fn matting_model(h: usize, w: usize) -> Result<&'static Model, VisionError> 
         .flatten()
         .position(|&s| s == (h, w))
         .ok_or(VisionError::Load { model: "modnet", reason: format!("{h}x{w} is not one of the matting shapes") })?;
-    MATTING[i].get("modnet", || {
-        Model::load_with("modnet", MODNET, &[1, 3, h, w], |m| fast_ops::replace_resizes(m).map(|_| ()))
-    })
+    MATTING[i].get("modnet", || Model::load("modnet", MODNET, &[1, 3, h, w]))
 }
 
 /// MediaPipe selfie segmentation (square), NHWC RGB 0..1.
@@ -171,12 +168,7 @@ mod tests {
         let mut used = std::collections::BTreeSet::new();
         for (i, (name, onnx, shape)) in DECLUTTERED.iter().enumerate() {
             let source = std::fs::read(format!("{dir}{onnx}")).expect("the ONNX file");
-            let plain = tract_onnx::onnx()
-                .model_for_read(&mut std::io::Cursor::new(source))
-                .and_then(|m| m.with_input_fact(0, f32::fact(shape).into()))
-                .and_then(|m| m.into_optimized())
-                .and_then(|m| m.into_runnable())
-                .expect("tract loads the ONNX file");
+            let plain = crate::runtime::tracts_own_plan(&source, shape).expect("tract loads the ONNX file");
             let ours = decluttered(i).expect("the embedded model loads");
             let input: Tensor = tract_ndarray::ArrayD::from_shape_fn(shape.to_vec(), |ix| {
                 let v: usize = ix.as_array_view().iter().enumerate().map(|(k, &x)| x * (k * 5 + 1)).sum();
@@ -207,12 +199,7 @@ mod tests {
     #[test]
     fn the_matting_model_with_the_faster_ops_computes_what_tracts_own_do() {
         let (h, w) = MATTING_TIERS[1][0];
-        let plain = tract_onnx::onnx()
-            .model_for_read(&mut std::io::Cursor::new(MODNET))
-            .and_then(|m| m.with_input_fact(0, f32::fact([1, 3, h, w]).into()))
-            .and_then(|m| m.into_optimized())
-            .and_then(|m| m.into_runnable())
-            .expect("tract loads the ONNX file");
+        let plain = crate::runtime::tracts_own_plan(MODNET, &[1, 3, h, w]).expect("tract loads the ONNX file");
         let ours = matting_model(h, w).expect("the program's model loads");
         let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, h, w), |(_, c, y, x)| {
             (((x * 7 + y * 3 + c * 11) % 255) as f32 - 127.5) / 127.5

@@ -34,26 +34,10 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// Loads an ONNX model from bytes, fixing its single input to `shape` (f32) and optimising
-    /// the graph for that shape.
+    /// the graph for that shape (with `fast_ops` where they fit: see `from_decluttered`).
     pub fn load(name: &'static str, onnx: &[u8], shape: &[usize]) -> Result<Model, VisionError> {
-        Self::load_with(name, onnx, shape, |_| Ok(()))
-    }
-
-    /// As `load`, with `rewrite` applied to the typed graph before it is optimised (a faster op
-    /// in place of a slow one; see `fast_ops`).
-    pub fn load_with(
-        name: &'static str,
-        onnx: &[u8],
-        shape: &[usize],
-        rewrite: impl FnOnce(&mut TypedModel) -> TractResult<()>,
-    ) -> Result<Model, VisionError> {
         let err = load_error(name);
-        let decluttered = optimising(|| {
-            let mut typed = typed_from_onnx(onnx, shape)?;
-            rewrite(&mut typed)?;
-            typed.into_decluttered()
-        })
-        .map_err(err)?;
+        let decluttered = optimising(|| typed_from_onnx(onnx, shape)?.into_decluttered()).map_err(err)?;
         Self::from_decluttered(name, decluttered)
     }
 
@@ -116,6 +100,12 @@ impl Model {
             .map_err(err)?;
         Ok(times)
     }
+}
+
+/// `onnx` with its single input fixed to `shape` (f32), optimised by tract alone, without any of
+/// `fast_ops`: the reference the faster forms are checked and timed against.
+pub fn tracts_own_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Arc<TypedRunnableModel>> {
+    typed_from_onnx(onnx, shape)?.into_optimized()?.into_runnable()
 }
 
 /// How a tract error while loading `model` is reported.
