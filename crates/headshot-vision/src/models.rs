@@ -105,7 +105,13 @@ pub fn matting_model(h: usize, w: usize) -> Result<&'static Model, VisionError> 
         .flatten()
         .position(|&s| s == (h, w))
         .ok_or(VisionError::Load { model: "modnet", reason: format!("{h}x{w} is not one of the matting shapes") })?;
-    MATTING[i].get("modnet", || Model::load("modnet", MODNET, &[1, 3, h, w]))
+    MATTING[i].get("modnet", || {
+        let model = Model::load("modnet", MODNET, &[1, 3, h, w]);
+        // The file's 26 MB, read for this plan, are not needed until another shape's: out of the
+        // process's memory until then (read again from the binary, or the system's file cache).
+        headshot_memory::page_out(MODNET);
+        model
+    })
 }
 
 /// MediaPipe selfie segmentation (square), NHWC RGB 0..1.

@@ -38,7 +38,12 @@ impl Model {
     pub fn load(name: &'static str, onnx: &[u8], shape: &[usize]) -> Result<Model, VisionError> {
         let err = load_error(name);
         let decluttered = optimising(|| typed_from_onnx(onnx, shape)?.into_decluttered()).map_err(err)?;
-        Self::from_decluttered(name, decluttered)
+        let model = Self::from_decluttered(name, decluttered);
+        // The file's decoded tensors and the graph's earlier forms (MODNet: about three copies of
+        // its 26 MB of weights) were just freed: handed back, they do not stay resident under the
+        // model's run.
+        headshot_memory::hand_back();
+        model
     }
 
     /// Loads a model kept decluttered for its input `shape` as NNEF (`decluttered_nnef`): the
@@ -113,9 +118,13 @@ fn load_error(model: &'static str) -> impl Fn(TractError) -> VisionError + Copy 
     move |e| VisionError::Load { model, reason: format!("{e:#}") }
 }
 
-/// An ONNX model with its single input fixed to `shape` (f32), typed.
+/// An ONNX model with its single input fixed to `shape` (f32), typed. The protobuf is decoded
+/// from `onnx` itself: tract's own reader first copies the whole file (MODNet's 26 MB) into a
+/// buffer of its own, while the photo's pixels are in memory.
 fn typed_from_onnx(onnx: &[u8], shape: &[usize]) -> TractResult<TypedModel> {
-    tract_onnx::onnx().model_for_read(&mut Cursor::new(onnx))?.with_input_fact(0, f32::fact(shape).into())?.into_typed()
+    use prost::Message;
+    let proto = tract_onnx::pb::ModelProto::decode(onnx)?;
+    tract_onnx::onnx().model_for_proto_model(&proto)?.with_input_fact(0, f32::fact(shape).into())?.into_typed()
 }
 
 /// Runs `f` (a model's decluttering or code generation) with this program's choices of tract's

@@ -269,6 +269,8 @@ fn describe(e: &anyhow::Error) -> String {
 }
 
 fn main() -> ExitCode {
+    // Before any thread starts: see headshot_memory.
+    headshot_memory::limit_arenas();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
