@@ -5,7 +5,10 @@
 #   libvips via sharp (npm): decode -> resize -> encode of the same outputs  vs  headshot studio
 #   OpenCV (the same pip package): decode -> resize -> YuNet on the same model file  vs  headshot analyze
 # Prints photos per second (median of ROUNDS), the ratios, and peak memory (/usr/bin/time),
-# then peak memory of a 24 MP photo and of a 20- vs a 200-photo batch.
+# then what the issue of speed asks for beside them: one small photo's `analyze` on one core,
+# start-up included; the models' loading; the 12 MP studio's pixel work (its time less the
+# networks', from `--timings`) against the floor; the release binary's size; peak memory of a
+# 24 MP photo and of a 20- vs a 200-photo batch.
 #
 #   tools/bench/compare.sh [ROUNDS]        (default 3; needs python3-venv, node, taskset)
 set -euo pipefail
@@ -18,6 +21,7 @@ raw="$work/raw.txt"
 
 echo "== building and installing the peers" >&2
 cargo build --release --quiet -p headshot --bin headshot --example bench_photos
+cargo build --release --quiet -p headshot-vision --example load_times
 venv=target/bench-venv
 if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -c 'import autocrop' 2>/dev/null; then
     python3 -m venv "$venv"
@@ -40,18 +44,30 @@ done
 target/release/examples/bench_photos "$work/sets/12mp" 12 examples/*.jpg examples/*.png >/dev/null
 target/release/examples/bench_photos "$work/sets/24mp" 24 examples/biden.jpg >/dev/null
 
-# run NAME SET CORES CMD...: one timed run, appended to $raw as "name set cores wall_s peak_kb".
+# run NAME SET CORES CMD...: one timed run, appended to $raw as "name set cores wall_s peak_kb"
+# (the wall time to the microsecond from the clock, the peak from /usr/bin/time).
 run() {
     local name="$1" set="$2" cores="$3"
     shift 3
     local pin=()
     [ "$cores" = 1 ] && pin=(taskset -c 0)
     rm -rf "$work/out"
+    local start end
+    start=$(date +%s%N)
     /usr/bin/time -f "%e %M" -o "$work/time.txt" "${pin[@]}" env RAYON_NUM_THREADS="$cores" THREADS="$cores" \
         UV_THREADPOOL_SIZE="$cores" OMP_NUM_THREADS="$cores" "$@" >"$work/last.log" 2>&1 ||
         { echo "$name failed:" >&2; cat "$work/last.log" >&2; exit 1; }
-    read -r wall kb < "$work/time.txt"
-    echo "$name $set $cores $wall $kb" >> "$raw"
+    end=$(date +%s%N)
+    read -r _ kb < "$work/time.txt"
+    echo "$name $set $cores $(( (end - start) / 1000 ))e-6 $kb" >> "$raw"
+}
+
+# nets NAME SET CORES: the networks' share of the last run (its --timings on stderr: detect, mesh,
+# segment, matting, model loading included), appended to $raw as "NAME set cores seconds 0".
+nets() {
+    local ms
+    ms=$(awk '$1 ~ /^(detect|mesh|segment|matting)$/ { s += $2 } END { print s + 0 }' "$work/last.log")
+    echo "$1 $2 $3 ${ms}e-3 0" >> "$raw"
 }
 
 cores_all="$(nproc)"
@@ -65,10 +81,17 @@ for set in small 12mp; do
             run autocrop "$set" "$cores" "$venv/bin/python" tools/bench/autocrop_batch.py "$work/out" "${photos[@]}"
             run linkedin "$set" "$cores" "$bin" studio "$work/sets/$set" --uses linkedin --out "$work/out"
             run floor "$set" "$cores" node tools/bench/floor_batch.mjs "$work/full-$set/report.json" "$work/out"
-            run studio "$set" "$cores" "$bin" studio "$work/sets/$set" --out "$work/out"
+            run studio "$set" "$cores" "$bin" studio "$work/sets/$set" --out "$work/out" --timings
+            nets studio-nets "$set" "$cores"
             run analyze "$set" "$cores" "$bin" analyze --json "$work/sets/$set"
             run opencv "$set" "$cores" "$venv/bin/python" tools/bench/opencv_detect_batch.py \
                 models/face_detection_yunet_2023mar.onnx "${photos[@]}"
+            if [ "$set" = small ] && [ "$cores" = 1 ]; then
+                # One small photo, as a new user's first command: start-up and loading included.
+                for _ in 1 2 3; do run one-photo one 1 "$bin" analyze examples/obama.jpg; done
+                taskset -c 0 target/release/examples/load_times >"$work/load.log"
+                awk '{ s += $NF } END { print "load one 0 " s "e-3 0" }' "$work/load.log" >> "$raw"
+            fi
         done
     done
 done
@@ -120,6 +143,19 @@ for s in ("small", "12mp"):
                 ratio = f"{med(k) / med(('opencv', s, cores)):.2f}x OpenCV's time"
             print(f"| {s} ({n} photos) | {cores} | {what} | {n / med(k):.2f} | {peak(k):.0f} | {ratio} |")
 print()
+if ("studio-nets", "12mp", 1) in runs:
+    k = ("studio", "12mp", 1)
+    total, networks = med(k), med(("studio-nets", "12mp", 1))
+    print(f"12 MP full studio, one core: {total:.2f} s, of which the networks {networks:.2f} s; the pixel work "
+          f"(decode, resample, matte refinement, compositing, encode) {total - networks:.2f} s = "
+          f"{(total - networks) / med(('floor', '12mp', 1)):.2f}x the floor's {med(('floor', '12mp', 1)):.2f} s")
+if ("one-photo", "one", 1) in runs:
+    print(f"one photo (examples/obama.jpg, 0.9 MP), analyze, one core, start-up included: "
+          f"{med(('one-photo', 'one', 1)) * 1e3:.0f} ms (median of {len(runs[('one-photo', 'one', 1)])})")
+if ("load", "one", 0) in runs:
+    print(f"the analysis models made ready (examples/load_times, the program's way, one core): "
+          f"{med(('load', 'one', 0)) * 1e3:.0f} ms (median of {len(runs[('load', 'one', 0)])})")
+print(f"release binary: {os.path.getsize('target/release/headshot') / 1e6:.1f} MB")
 for k, label in ((("studio-24mp", "24mp", 1), "studio, one 24 MP photo, all uses"),
                  (("batch-20", "batch20", os.cpu_count()), "studio --uses linkedin,team-page, 20 photos"),
                  (("batch-200", "batch200", os.cpu_count()), "studio --uses linkedin,team-page, 200 photos")):
