@@ -25,10 +25,16 @@
 //!   widened to 64 bits. This one takes each pair of input rows once and keeps the largest of
 //!   each 2x2 block: the four pools 9.2 -> 1.0 ms of a detector run at 640x640 on one core, the
 //!   run 45 -> 30 ms (`model_profile -- detector`, back to back).
+//! - `PRelu` for the parametric ReLUs of the face mesh (23) and the iris model (53), which their
+//!   conversion from TFLite spelled as four operations and their constants:
+//!   `max(x, 0) * (1 - a) + x * a`. Folded into one node before code generation, which costs
+//!   more the more nodes a model has (tract scans the whole graph for each node a rewrite adds):
+//!   the iris model's 1347 nodes were its slowest part to load.
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::array::{Pad, PadMode};
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::cnn::{OptMaxPool, PaddingSpec};
 use tract_onnx::tract_core::ops::nn::DataFormat;
 use tract_onnx::tract_core::ops::nn::resize::{CoordTransformer, Interpolator, Resize};
@@ -364,6 +370,164 @@ pub fn replace_pools(model: &mut TypedModel) -> TractResult<usize> {
     Ok(replaced)
 }
 
+/// A parametric ReLU over f32: `x` where it is positive, `x * slope` elsewhere, with one slope
+/// per index of axis `axis` (counted from the end: 0 is the last axis) or one for all.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PRelu {
+    /// One slope per index of the axis, or a single one.
+    slopes: Vec<f32>,
+    /// The axis the slopes run along, from the end.
+    axis_from_end: usize,
+}
+
+impl Eq for PRelu {}
+
+impl std::hash::Hash for PRelu {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.slopes.iter().for_each(|v| v.to_bits().hash(state));
+        self.axis_from_end.hash(state);
+    }
+}
+
+impl Op for PRelu {
+    fn name(&self) -> StaticName {
+        "PRelu".into()
+    }
+
+    op_as_typed_op!();
+}
+
+impl EvalOp for PRelu {
+    op_out_of_plan!();
+
+    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
+        let mut x = args_1!(inputs).into_tensor();
+        let shape = x.shape().to_vec();
+        // The length of one run of equal slopes: the product of the axes after the slopes' axis.
+        let inner: usize = shape[shape.len().saturating_sub(self.axis_from_end)..].iter().product();
+        {
+            let mut plain = x.try_as_plain_ram_mut()?;
+            let data = plain.as_slice_mut::<f32>()?;
+            let n = self.slopes.len();
+            // One slope for all: one run.
+            let inner = if n == 1 { data.len().max(1) } else { inner.max(1) };
+            for (k, run) in data.chunks_mut(inner).enumerate() {
+                let a = self.slopes[k % n];
+                for v in run {
+                    if *v < 0.0 {
+                        *v *= a;
+                    }
+                }
+            }
+        }
+        Ok(tvec!(x.into_tvalue()))
+    }
+}
+
+impl TypedOp for PRelu {
+    as_op!();
+
+    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
+        Ok(tvec!(f32::fact(inputs[0].shape.clone())))
+    }
+}
+
+/// The slopes of a constant `c` broadcast over a tensor of `shape`, as `PRelu` keeps them: every
+/// axis of `c` 1 but at most one, which matches `shape`'s axis at the same place from the end.
+fn per_axis(c: &Tensor, shape: &[usize]) -> Option<(Vec<f32>, usize)> {
+    let cs = c.shape();
+    if cs.len() > shape.len() {
+        return None;
+    }
+    let values: Vec<f32> = c.cast_to::<f32>().ok()?.try_as_plain_ram().ok()?.as_slice::<f32>().ok()?.to_vec();
+    let wide: Vec<usize> = (0..cs.len()).filter(|&k| cs[k] != 1).collect();
+    match wide[..] {
+        [] => Some((values, 0)),
+        [k] if cs[k] == shape[shape.len() - cs.len() + k] => Some((values, cs.len() - 1 - k)),
+        _ => None,
+    }
+}
+
+/// Puts `PRelu` in place of each `add(mul(max(x, 0), b), mul(x, a))` of `model` over f32 whose
+/// constants `a` and `b` give `a + b = 1` for every channel (the parametric ReLU, as the MediaPipe
+/// models were converted), before code generation. Returns how many were folded.
+pub fn fold_prelus(model: &mut TypedModel) -> TractResult<usize> {
+    let bin = |model: &TypedModel, id: usize, name: &str| {
+        model.node(id).op_as::<TypedBinOp>().is_some_and(|op| op.0.name() == name) && model.node(id).inputs.len() == 2
+    };
+    // The one non-constant input of binary node `id` and the constant, in either order.
+    let split = |model: &TypedModel, id: usize| -> TractResult<Option<(OutletId, Arc<Tensor>)>> {
+        let ins = &model.node(id).inputs;
+        for (x, c) in [(ins[0], ins[1]), (ins[1], ins[0])] {
+            if let Some(k) = model.outlet_fact(c)?.konst.clone()
+                && model.outlet_fact(x)?.konst.is_none()
+            {
+                return Ok(Some((x, k)));
+            }
+        }
+        Ok(None)
+    };
+    let single_use = |model: &TypedModel, o: OutletId| -> TractResult<bool> {
+        Ok(model.node(o.node).outputs[o.slot].successors.len() == 1 && !model.output_outlets()?.contains(&o))
+    };
+    let mut folded = 0;
+    for add in model.eval_order()? {
+        if !bin(model, add, "Add") {
+            continue;
+        }
+        let [p, q] = [model.node(add).inputs[0], model.node(add).inputs[1]];
+        // Which side of the add is the positive part: the mul whose input is a max.
+        let mut found = None;
+        for (pos, neg) in [(p, q), (q, p)] {
+            if pos.slot != 0 || neg.slot != 0 || !bin(model, pos.node, "Mul") || !bin(model, neg.node, "Mul") {
+                continue;
+            }
+            let (Some((low, b)), Some((x, a))) = (split(model, pos.node)?, split(model, neg.node)?) else { continue };
+            if low.slot != 0 || !bin(model, low.node, "Max") {
+                continue;
+            }
+            let Some((x2, zero)) = split(model, low.node)? else { continue };
+            let zeros = zero.cast_to::<f32>().ok().and_then(|z| {
+                z.try_as_plain_ram().ok().and_then(|r| r.as_slice::<f32>().ok().map(|v| v.iter().all(|&v| v == 0.0)))
+            });
+            if x2 != x || zeros != Some(true) {
+                continue;
+            }
+            found = Some((x, a, b, low.node, pos.node, neg.node));
+            break;
+        }
+        let Some((x, a, b, low, pos, neg)) = found else { continue };
+        let fact = model.outlet_fact(x)?.clone();
+        let Some(shape) = fact.shape.as_concrete().map(|s| s.to_vec()) else { continue };
+        if fact.datum_type != f32::datum_type()
+            || model.outlet_fact(OutletId::new(add, 0))?.shape.as_concrete() != Some(&shape[..])
+            || !single_use(model, OutletId::new(low, 0))?
+            || !single_use(model, OutletId::new(pos, 0))?
+            || !single_use(model, OutletId::new(neg, 0))?
+        {
+            continue;
+        }
+        let (Some((slopes, axis)), Some((rest, axis_b))) = (per_axis(&a, &shape), per_axis(&b, &shape)) else {
+            continue;
+        };
+        let complementary = !slopes.is_empty()
+            && rest.len() == slopes.len()
+            && (axis_b == axis || slopes.len() == 1)
+            && slopes.iter().zip(&rest).all(|(a, b)| (a + b - 1.0).abs() <= 1e-6);
+        if !complementary {
+            continue;
+        }
+        let mut patch = TypedModelPatch::default();
+        let tap = patch.tap_model(model, x)?;
+        let name = model.node(add).name.clone();
+        let out = patch.wire_node(name, PRelu { slopes, axis_from_end: axis }, &[tap])?;
+        patch.shunt_outside(model, OutletId::new(add, 0), out[0])?;
+        patch.apply(model)?;
+        folded += 1;
+    }
+    Ok(folded)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,5 +633,46 @@ mod tests {
             let got = ours.run(tvec!(input.into_tvalue())).expect("ours pools").remove(0).into_tensor();
             assert_eq!(got, want, "{shape:?} through the rewritten model");
         }
+    }
+
+    /// The four-operation form of a parametric ReLU the MediaPipe models were converted to,
+    /// `max(x, 0) * (1 - a) + x * a` with a slope per channel (the second of four axes), run by
+    /// tract, against the same graph with it folded into `PRelu`; and a graph whose constants do
+    /// not add up to one is left alone.
+    #[test]
+    fn a_folded_prelu_computes_what_its_four_operations_do() {
+        use tract_onnx::tract_core::ops::math;
+        let build = |slope_sum: f32| -> TractResult<TypedModel> {
+            let mut m = TypedModel::default();
+            let x = m.add_source("x", f32::fact([1, 3, 2, 4]))?;
+            let a = tract_ndarray::arr3(&[[[0.25f32]], [[-0.5]], [[0.0]]]).into_shape_with_order((1, 3, 1, 1))?;
+            let b = tract_ndarray::arr3(&[[[slope_sum - 0.25f32]], [[slope_sum + 0.5]], [[slope_sum]]])
+                .into_shape_with_order((1, 3, 1, 1))?;
+            let (a, b) = (a.into_tensor(), b.into_tensor());
+            let zero = m.add_const("zero", tract_ndarray::Array4::<f32>::zeros((1, 1, 1, 1)).into_tensor())?;
+            let (a, b) = (m.add_const("a", a)?, m.add_const("b", b)?);
+            let low = m.wire_node("low", math::max(), &[x, zero])?;
+            let pos = m.wire_node("pos", math::mul(), &[low[0], b])?;
+            let neg = m.wire_node("neg", math::mul(), &[x, a])?;
+            let y = m.wire_node("y", math::add(), &[pos[0], neg[0]])?;
+            m.select_output_outlets(&y)?;
+            Ok(m)
+        };
+        let input: Tensor = tract_ndarray::Array4::from_shape_fn((1, 3, 2, 4), |(_, c, y, x)| {
+            (c as f32 - 1.0) * 0.7 + (y as f32 - 0.5) * (x as f32 - 1.5)
+        })
+        .into();
+        let plain = build(1.0).expect("builds").into_runnable().expect("plan");
+        let mut folded = build(1.0).expect("builds");
+        assert_eq!(fold_prelus(&mut folded).expect("folds"), 1);
+        let folded = folded.into_optimized().expect("optimises").into_runnable().expect("plan");
+        let want = plain.run(tvec!(input.clone().into())).expect("runs");
+        let got = folded.run(tvec!(input.into())).expect("runs");
+        let want: Vec<f32> = want[0].to_plain_array_view::<f32>().expect("f32").iter().copied().collect();
+        let got: Vec<f32> = got[0].to_plain_array_view::<f32>().expect("f32").iter().copied().collect();
+        assert!(want.iter().zip(&got).all(|(w, g)| (w - g).abs() <= 1e-6), "{want:?} against {got:?}");
+        assert!(want.iter().any(|&v| v < 0.0), "the input reaches the negative side");
+        let mut other = build(0.9).expect("builds");
+        assert_eq!(fold_prelus(&mut other).expect("runs"), 0);
     }
 }

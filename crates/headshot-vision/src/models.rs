@@ -166,7 +166,7 @@ mod tests {
 
     /// Each analysis model as the program runs it (embedded decluttered, with `fast_ops` in
     /// place of some of tract's operations: the detector's max pools as `MaxPool2x2`, the person
-    /// segmenter's upsamplings as `Upsample2x`) computes what tract's own operations compute from
+    /// segmenter's upsamplings as `Upsample2x`, the landmark models' parametric ReLUs as `PRelu`) computes what tract's own operations compute from
     /// the ONNX file. Each of those faster operations must be in use, or the check is void.
     #[test]
     fn the_analysis_models_with_the_faster_ops_compute_what_tracts_own_do() {
@@ -194,9 +194,13 @@ mod tests {
                 assert!(worst <= 1e-4 * scale, "{name}: differs from tract's own by {worst} (scale {scale})");
             }
             let ops = ours.profile(input).expect("runs");
-            used.extend(ops.into_iter().map(|(_, op, _)| op).filter(|op| op == "MaxPool2x2" || op == "Upsample2x"));
+            used.extend(
+                ops.into_iter()
+                    .map(|(_, op, _)| op)
+                    .filter(|op| ["MaxPool2x2", "PRelu", "Upsample2x"].contains(&op.as_str())),
+            );
         }
-        assert_eq!(used.into_iter().collect::<Vec<_>>(), ["MaxPool2x2", "Upsample2x"]);
+        assert_eq!(used.into_iter().collect::<Vec<_>>(), ["MaxPool2x2", "PRelu", "Upsample2x"]);
     }
 
     /// The portrait matting model as the program runs it (its upsamplings as

@@ -65,13 +65,16 @@ impl Model {
         Self::from_decluttered(name, model)
     }
 
-    /// The runnable plan of a decluttered model, made for this machine's CPU, with the padding
-    /// code generation adds done by `fast_ops::ConstantPad`, 2x2 max pools at stride 2 by
+    /// The runnable plan of a decluttered model, made for this machine's CPU, with parametric
+    /// ReLUs folded into `fast_ops::PRelu` before code generation, the padding code generation
+    /// adds done by `fast_ops::ConstantPad`, 2x2 max pools at stride 2 by
     /// `fast_ops::MaxPool2x2`, and bilinear doublings (the person segmenter's three) by
     /// `fast_ops::Upsample2x`.
-    fn from_decluttered(name: &'static str, mut model: TypedModel) -> Result<Model, VisionError> {
+    fn from_decluttered(name: &'static str, model: TypedModel) -> Result<Model, VisionError> {
         let err = load_error(name);
         prefer_the_faster_vector_width();
+        let mut model = without_identity_casts(&model).map_err(err)?;
+        crate::fast_ops::fold_prelus(&mut model).map_err(err)?;
         optimising(|| model.optimize()).map_err(err)?;
         crate::fast_ops::replace_pads(&mut model).map_err(err)?;
         crate::fast_ops::replace_pools(&mut model).map_err(err)?;
@@ -111,6 +114,47 @@ impl Model {
 /// `fast_ops`: the reference the faster forms are checked and timed against.
 pub fn tracts_own_plan(onnx: &[u8], shape: &[usize]) -> TractResult<Arc<TypedRunnableModel>> {
     typed_from_onnx(onnx, shape)?.into_optimized()?.into_runnable()
+}
+
+/// `model` without its casts of a value to the type it already has. tract's NNEF reader puts
+/// one before each input of every binary operation (the iris model: 549 of its 1347 nodes), and
+/// code generation would remove them one rewrite at a time, each scanning the whole graph; this
+/// rebuilds the graph once, every other node and fact as it was.
+fn without_identity_casts(model: &TypedModel) -> TractResult<TypedModel> {
+    use std::collections::HashMap;
+    use tract_onnx::tract_core::model::translator::Translate;
+    use tract_onnx::tract_core::ops::cast::Cast;
+
+    #[derive(Debug)]
+    struct Skip;
+    impl Translate<TypedFact, Box<dyn TypedOp>, TypedFact, Box<dyn TypedOp>> for Skip {
+        fn translate_node(
+            &self,
+            source: &TypedModel,
+            node: &TypedNode,
+            target: &mut TypedModel,
+            mapping: &HashMap<OutletId, OutletId>,
+        ) -> TractResult<TVec<OutletId>> {
+            let inputs = node
+                .inputs
+                .iter()
+                .map(|i| mapping.get(i).copied().ok_or_else(|| TractError::msg(format!("{i:?} is not translated yet"))))
+                .collect::<TractResult<TVec<OutletId>>>()?;
+            if let Some(cast) = node.op_as::<Cast>()
+                && inputs.len() == 1
+                && source.outlet_fact(node.inputs[0])?.datum_type == cast.to
+            {
+                return Ok(inputs);
+            }
+            let facts = node.outputs.iter().map(|o| o.fact.clone()).collect();
+            let id = target.add_node(node.name.clone(), node.op.clone(), facts)?;
+            for (ix, input) in inputs.iter().enumerate() {
+                target.add_edge(*input, InletId::new(id, ix))?;
+            }
+            Ok((0..node.outputs.len()).map(|slot| OutletId::new(id, slot)).collect())
+        }
+    }
+    Skip.translate_model(model)
 }
 
 /// How a tract error while loading `model` is reported.
