@@ -107,8 +107,11 @@ pub fn matting_model(h: usize, w: usize) -> Result<&'static Model, VisionError> 
         .ok_or(VisionError::Load { model: "modnet", reason: format!("{h}x{w} is not one of the matting shapes") })?;
     MATTING[i].get("modnet", || {
         let model = Model::load("modnet", MODNET, &[1, 3, h, w]);
-        // The file's 26 MB, read for this plan, are not needed until another shape's: out of the
+        // Making the plan freed the file's decoded tensors and the graph's earlier forms (about
+        // three copies of its 26 MB of weights): handed back, they do not stay resident under the
+        // model's run. The file itself is not needed until another shape's plan: out of the
         // process's memory until then (read again from the binary, or the system's file cache).
+        headshot_memory::hand_back();
         headshot_memory::page_out(MODNET);
         model
     })
@@ -166,8 +169,8 @@ mod tests {
 
     /// Each analysis model as the program runs it (embedded decluttered, with `fast_ops` in
     /// place of some of tract's operations: the detector's max pools as `MaxPool2x2`, the person
-    /// segmenter's upsamplings as `Upsample2x`, the landmark models' parametric ReLUs as `PRelu`) computes what tract's own operations compute from
-    /// the ONNX file. Each of those faster operations must be in use, or the check is void.
+    /// segmenter's upsamplings as `Upsample2x`, the landmark models' parametric ReLUs as
+    /// `PRelu`) computes what tract's own operations compute from the ONNX file. Each of those faster operations must be in use, or the check is void.
     #[test]
     fn the_analysis_models_with_the_faster_ops_compute_what_tracts_own_do() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");

@@ -38,12 +38,7 @@ impl Model {
     pub fn load(name: &'static str, onnx: &[u8], shape: &[usize]) -> Result<Model, VisionError> {
         let err = load_error(name);
         let decluttered = optimising(|| typed_from_onnx(onnx, shape)?.into_decluttered()).map_err(err)?;
-        let model = Self::from_decluttered(name, decluttered);
-        // The file's decoded tensors and the graph's earlier forms (MODNet: about three copies of
-        // its 26 MB of weights) were just freed: handed back, they do not stay resident under the
-        // model's run.
-        headshot_memory::hand_back();
-        model
+        Self::from_decluttered(name, decluttered)
     }
 
     /// Loads a model kept decluttered for its input `shape` as NNEF (`decluttered_nnef`): the
