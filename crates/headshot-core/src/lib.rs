@@ -25,4 +25,4 @@ pub mod uses;
 pub mod warp;
 
 pub use geometry::{Point, Rect};
-pub use photo::{Limits, Photo, PhotoError, PhotoErrorKind};
+pub use photo::{Limits, Photo, PhotoError, PhotoErrorKind, Resolution};

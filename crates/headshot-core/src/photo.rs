@@ -131,14 +131,33 @@ impl PhotoError {
     }
 }
 
+/// How much of a photo's resolution its caller needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resolution {
+    /// Every pixel: outputs are rendered from them.
+    #[default]
+    Full,
+    /// What the analysis reads: a JPEG at least twice the analysis copy's long side is decoded
+    /// at 1/2, 1/4 or 1/8 of its size by the inverse DCT itself (as libjpeg and libvips do),
+    /// never below the analysis copy's long side, and oriented and colour-converted at that size.
+    Analysis,
+}
+
 /// A decoded photo: oriented, in sRGB, 8 bits per channel.
 #[derive(Debug, Clone)]
 pub struct Photo {
     /// Where it came from (for reports and errors).
     pub path: PathBuf,
-    /// Full-resolution pixels, oriented and in sRGB. Transparent pixels are composited over
-    /// mid grey so analysis sees a plain background where the photo had none.
+    /// The pixels, oriented and in sRGB: at full resolution unless `reduction` says otherwise.
+    /// Transparent pixels are composited over mid grey so analysis sees a plain background
+    /// where the photo had none.
     pub pixels: RgbImage,
+    /// Full-resolution pixels per pixel of `pixels`: 1, or 2, 4 or 8 for a large JPEG decoded
+    /// for analysis only (`Resolution::Analysis`). Coordinates are always full-resolution ones;
+    /// a position in `pixels` is one divided by this.
+    pub reduction: u32,
+    /// The oriented photo's width and height at full resolution.
+    size: (u32, u32),
     /// The photo's own transparency, if it had any (255 = opaque). A transparent background
     /// counts as already replaced.
     pub alpha: Option<GrayImage>,
@@ -169,12 +188,19 @@ pub struct Source {
 }
 
 impl Photo {
+    /// The oriented photo's width at full resolution.
     pub fn width(&self) -> u32 {
-        self.pixels.width()
+        self.size.0
     }
 
+    /// The oriented photo's height at full resolution.
     pub fn height(&self) -> u32 {
-        self.pixels.height()
+        self.size.1
+    }
+
+    /// Whether `pixels` holds every pixel of the photo (what rendering needs).
+    pub fn is_full_resolution(&self) -> bool {
+        self.reduction == 1
     }
 
     /// Lays the photo on white and drops its alpha: for transparency that is not a cut-out of
@@ -189,13 +215,21 @@ impl Photo {
                 *c = (u32::from(*c) + lift).min(255) as u8;
             }
         }
-        let long = self.analysis.width().max(self.analysis.height());
-        self.analysis = analysis_copy(&self.pixels, long).0;
+        // The same size as before, whatever resolution `pixels` has: the analysis copy's
+        // coordinates do not move.
+        let (w, h) = self.analysis.dimensions();
+        self.analysis =
+            if self.pixels.dimensions() == (w, h) { self.pixels.clone() } else { shrink_rgb(&self.pixels, w, h) };
     }
 
-    /// Reads and decodes a photo from disk.
+    /// Reads and decodes a photo from disk, at full resolution.
     pub fn open(path: &Path, limits: &Limits) -> Result<Photo, PhotoError> {
-        Photo::decode(path, &Photo::read_bytes(path, limits)?, limits)
+        Photo::open_at(path, limits, Resolution::Full)
+    }
+
+    /// Reads and decodes a photo from disk, at the resolution the caller needs.
+    pub fn open_at(path: &Path, limits: &Limits, resolution: Resolution) -> Result<Photo, PhotoError> {
+        Photo::decode_at(path, &Photo::read_bytes(path, limits)?, limits, resolution)
     }
 
     /// A photo file's bytes, refused before reading when it is not a regular file or is over
@@ -219,8 +253,14 @@ impl Photo {
         std::fs::read(path).map_err(|e| PhotoError::new(path, PhotoErrorKind::Io, e.to_string()))
     }
 
-    /// Decodes a photo from bytes already in memory; `path` names it in errors and reports.
+    /// Decodes a photo from bytes already in memory, at full resolution; `path` names it in
+    /// errors and reports.
     pub fn decode(path: &Path, bytes: &[u8], limits: &Limits) -> Result<Photo, PhotoError> {
+        Photo::decode_at(path, bytes, limits, Resolution::Full)
+    }
+
+    /// Decodes a photo from bytes already in memory, at the resolution the caller needs.
+    pub fn decode_at(path: &Path, bytes: &[u8], limits: &Limits, resolution: Resolution) -> Result<Photo, PhotoError> {
         if bytes.is_empty() {
             return Err(PhotoError::new(path, PhotoErrorKind::Decode, "the file is empty"));
         }
@@ -314,10 +354,25 @@ impl Photo {
             return Ok(photo);
         }
 
-        let mut img = DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?;
-        img.apply_orientation(orientation);
         let source = Source { format: format.into(), layout, first_frame_only };
-        Ok(Photo::finish(path, img, orientation, icc, source, limits))
+        let reduced = match resolution {
+            Resolution::Analysis if format == "jpeg" => decode_jpeg_reduced(bytes, w, h, limits.analysis_long_side),
+            _ => None,
+        };
+        let (mut img, reduction) = match reduced {
+            Some(reduced) => reduced,
+            None => (DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?, 1),
+        };
+        img.apply_orientation(orientation);
+        let mut photo = Photo::finish(path, img, orientation, icc, source, limits);
+        if reduction > 1 {
+            photo.reduction = reduction;
+            photo.size = if orientation_code(orientation) >= 5 { (h, w) } else { (w, h) };
+            // Full-resolution pixels per analysis pixel: a reduced pixel is `reduction` full ones
+            // (its last column and row may reach past the photo's edge, as the DCT blocks do).
+            photo.analysis_scale *= reduction as f32;
+        }
+        Ok(photo)
     }
 
     /// The common end of every decoder: 8-bit sRGB pixels, alpha apart, the analysis copy.
@@ -337,6 +392,8 @@ impl Photo {
         let (analysis, analysis_scale) = analysis_copy(&rgb, limits.analysis_long_side);
         Photo {
             path: path.to_path_buf(),
+            size: rgb.dimensions(),
+            reduction: 1,
             pixels: rgb,
             alpha,
             analysis,
@@ -608,6 +665,35 @@ fn analysis_copy(rgb: &RgbImage, long_side: u32) -> (RgbImage, f32) {
     let nh = ((h as f32 * s).round() as u32).max(1);
     let small = shrink_rgb(rgb, nw, nh);
     (small, w as f32 / nw as f32)
+}
+
+/// A `w` x `h` JPEG (as stored, before orientation) decoded straight at the smallest of 1/8,
+/// 1/4 and 1/2 of its size whose long side is still at least `min_long`: the reduced inverse
+/// DCT skips most of the arithmetic and the full-size buffers. Returns the image and how many
+/// full pixels one of its pixels spans; `None` when the photo is too small to gain, or when this
+/// decoder cannot read it (CMYK, 16-bit, a damaged file): the full decoder then reads it, and
+/// reports what is wrong with it.
+fn decode_jpeg_reduced(bytes: &[u8], w: u32, h: u32, min_long: u32) -> Option<(DynamicImage, u32)> {
+    let long = w.max(h);
+    let k = [8u32, 4, 2].into_iter().find(|&k| long / k >= min_long.max(1))?;
+    let mut decoder = jpeg_decoder::Decoder::new(bytes);
+    decoder.read_info().ok()?;
+    let info = decoder.info()?;
+    if (u32::from(info.width), u32::from(info.height)) != (w, h) {
+        return None;
+    }
+    let (sw, sh) = (w.div_ceil(k), h.div_ceil(k));
+    let got = decoder.scale(u16::try_from(sw).ok()?, u16::try_from(sh).ok()?).ok()?;
+    if (u32::from(got.0), u32::from(got.1)) != (sw, sh) {
+        return None;
+    }
+    let pixels = decoder.decode().ok()?;
+    let img = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageRgb8),
+        jpeg_decoder::PixelFormat::L8 => GrayImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageLuma8),
+        _ => None,
+    }?;
+    Some((img, k))
 }
 
 fn check_pixels(path: &Path, w: u32, h: u32, limits: &Limits) -> Result<(), PhotoError> {

@@ -11,7 +11,7 @@ use headshot_core::measure;
 use headshot_core::plan::Head;
 use headshot_core::report::Report;
 use headshot_core::uses::Catalogue;
-use headshot_core::{Limits, Photo, PhotoError, PhotoErrorKind};
+use headshot_core::{Limits, Photo, PhotoError, PhotoErrorKind, Resolution};
 use headshot_vision::{DetectOptions, VisionError, detect_faces_and_faint, iris, mesh, segment};
 
 /// At most this many faces get the face mesh (the rest are crowd).
@@ -74,18 +74,27 @@ pub struct Analyzer {
     pub limits: Limits,
     pub catalogue: Catalogue,
     pub detect: DetectOptions,
+    /// The resolution photos are decoded at: `Full` where outputs are rendered from the
+    /// analysis (the studio), `Analysis` where only the report is wanted (a large JPEG is then
+    /// decoded at a fraction of its size).
+    pub resolution: Resolution,
 }
 
 impl Default for Analyzer {
     fn default() -> Self {
-        Self { limits: Limits::default(), catalogue: Catalogue::built_in(), detect: DetectOptions::default() }
+        Self {
+            limits: Limits::default(),
+            catalogue: Catalogue::built_in(),
+            detect: DetectOptions::default(),
+            resolution: Resolution::Full,
+        }
     }
 }
 
 impl Analyzer {
     pub fn analyze_path(&self, path: &Path) -> Result<Analysis, AnalyzeError> {
         let t = Instant::now();
-        let photo = Photo::open(path, &self.limits)?;
+        let photo = Photo::open_at(path, &self.limits, self.resolution)?;
         let decode = t.elapsed();
         let mut a = self.analyze_photo(photo)?;
         a.timings.decode = decode;
@@ -96,6 +105,9 @@ impl Analyzer {
         let path = photo.path.display().to_string();
         let vision = |source| AnalyzeError::Vision { path: path.clone(), source };
         let s = photo.analysis_scale;
+        // The landmark models read `photo.pixels`, which may be a reduced decode: faces go to
+        // them in its pixels and their readings come back in full-resolution ones.
+        let k = photo.reduction as f32;
         let (aw, ah) = photo.analysis.dimensions();
 
         let mut timings = Timings::default();
@@ -124,15 +136,17 @@ impl Analyzer {
                     continue;
                 }
                 meshed += 1;
-                let m = mesh::mesh_face(&photo.pixels, &photo.analysis, s, f).map_err(vision)?;
+                let in_pixels = f.scaled(1.0 / k);
+                let m = mesh::mesh_face(&photo.pixels, &photo.analysis, s / k, &in_pixels).map_err(vision)?;
                 // Only a confirmed face has eyes worth reading.
                 let eyes = if judge::is_human_face(m.presence) {
-                    Some(iris::read_eyes(&photo.pixels, &photo.analysis, s, &m).map_err(vision)?)
+                    Some(iris::read_eyes(&photo.pixels, &photo.analysis, s / k, &m).map_err(vision)?)
                 } else {
                     dropped = true;
                     None
                 };
-                f.details = Some(mesh::face_details(&photo.pixels, f, &m, eyes));
+                let details = mesh::face_details(&photo.pixels, &in_pixels, &m, eyes);
+                f.details = Face { details: Some(details), ..in_pixels }.scaled(k).details;
             }
             faces.retain(|f| f.details.as_ref().is_none_or(|d| judge::is_human_face(d.mesh_presence)));
             judge::rank_faces(&mut faces, photo.width(), photo.height());
@@ -218,7 +232,8 @@ impl Analyzer {
 /// by the face mesh on the turned photo, as upright faces are.
 fn turned_to_show_a_face(photo: &Photo, opts: &DetectOptions) -> Result<Option<u16>, VisionError> {
     use image::imageops::{rotate90, rotate180, rotate270};
-    let s = photo.analysis_scale;
+    // `pixels` per analysis pixel (the pixels may be a reduced decode).
+    let s = photo.analysis_scale / photo.reduction as f32;
     for (deg, turn) in
         [(180u16, rotate180 as fn(&image::RgbImage) -> image::RgbImage), (90, rotate90), (270, rotate270)]
     {

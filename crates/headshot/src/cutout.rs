@@ -8,7 +8,7 @@ use headshot_core::export::{self, ExportError};
 use headshot_core::plan::{CropPlan, Fit};
 use headshot_core::render::{self, Background, Corrections};
 use headshot_core::uses::Format;
-use headshot_core::{PhotoError, PhotoErrorKind, Point};
+use headshot_core::{PhotoError, PhotoErrorKind, Point, Resolution};
 
 use crate::analysis::{Analysis, Analyzer};
 use crate::session::{analyze_each, collect_inputs};
@@ -88,6 +88,8 @@ pub fn run(
     subject: Option<usize>,
     progress: impl Fn(&Path) + Sync,
 ) -> CutoutRun {
+    // The cut-outs are made from the photos' pixels: every one of them is needed.
+    let analyzer = &Analyzer { resolution: Resolution::Full, ..analyzer.clone() };
     let (files, errors) = collect_inputs(inputs);
     let mut run = CutoutRun { errors: errors.into_iter().map(CutoutError::Photo).collect(), ..CutoutRun::default() };
     if let Err(e) = std::fs::create_dir_all(out) {

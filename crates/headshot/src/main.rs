@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use headshot::analysis::Analyzer;
+use headshot::core::Resolution;
 use headshot::core::report::{ErrorReport, Report, SessionReport};
 use headshot::core::uses::Catalogue;
 use headshot::jobs::queue::Queue;
@@ -347,7 +348,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Analyze { json, timings, catalogue: cat, paths } => {
             let started = std::time::Instant::now();
-            let analyzer = Analyzer { catalogue: catalogue(&cat)?, ..Analyzer::default() };
+            // Only a report is made: a large JPEG is decoded at the size the analysis reads.
+            let analyzer =
+                Analyzer { catalogue: catalogue(&cat)?, resolution: Resolution::Analysis, ..Analyzer::default() };
             headshot::vision::models::warm_up();
             let (session, failed, times) = analyze(&analyzer, &paths);
             if timings {
@@ -409,7 +412,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(if run.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Eval { manifest, json } => {
-            let e = headshot::eval::evaluate(&Analyzer::default(), &manifest)?;
+            let analyzer = Analyzer { resolution: Resolution::Analysis, ..Analyzer::default() };
+            let e = headshot::eval::evaluate(&analyzer, &manifest)?;
             let mut out = std::io::stdout().lock();
             if json {
                 let doc = serde_json::json!({

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use headshot_core::Resolution;
 use headshot_core::export::{self, ExportError};
 use headshot_core::face::Face;
 use headshot_core::geometry::{Point, Rect};
@@ -1069,6 +1070,8 @@ pub fn run(
     team: bool,
     progress: impl Fn(&Path) + Sync,
 ) -> Result<StudioRun, StudioError> {
+    // Outputs are rendered from the photos' pixels: every one of them is needed.
+    let analyzer = &Analyzer { resolution: Resolution::Full, ..analyzer.clone() };
     std::fs::create_dir_all(out).map_err(|source| StudioError::OutDir { path: out.to_path_buf(), source })?;
     let (files, mut errors) = collect_inputs(inputs);
     let folders = folder_names(&files);

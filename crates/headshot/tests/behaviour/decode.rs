@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use headshot::core::{Limits, Photo, PhotoErrorKind};
+use headshot::core::{Limits, Photo, PhotoErrorKind, Resolution};
 use image::metadata::Orientation;
 use image::{DynamicImage, GrayImage, Luma, RgbImage};
 
@@ -86,6 +86,50 @@ fn a_real_photo_stored_rotated_comes_out_upright() {
         let d = mean_abs_diff(&got, &reference);
         assert!(d < 2.0, "orientation {o}: mean difference {d}");
     }
+}
+
+#[test]
+fn a_large_jpeg_read_for_analysis_is_decoded_reduced_upright_and_at_full_size_coordinates() {
+    // A real photo enlarged past twice the analysis copy's long side (1600): read for analysis
+    // only, the reduced inverse DCT decodes it at half size. The full decode (a different
+    // decoder, halved by averaging) is the reference for what the analysis copy shows.
+    let small = pixels(&example("grace_hopper.jpg"));
+    let (w, h) = (3301, 3301 * small.height() / small.width());
+    let upright = DynamicImage::ImageRgb8(image::imageops::resize(&small, w, h, image::imageops::FilterType::Triangle));
+    let limits = Limits::default();
+    for o in [1u8, 3, 6, 8] {
+        let bytes = with_exif_orientation(&jpeg_bytes(&stored_for(&upright, o), 90), u16::from(o));
+        let name = format!("large-{o}.jpg");
+        let full = Photo::decode(Path::new(&name), &bytes, &limits).expect("full decode");
+        let reduced =
+            Photo::decode_at(Path::new(&name), &bytes, &limits, Resolution::Analysis).expect("reduced decode");
+        assert!(full.is_full_resolution() && !reduced.is_full_resolution(), "orientation {o}");
+        assert_eq!(reduced.reduction, 2, "orientation {o}");
+        // Coordinates stay the full photo's, upright.
+        assert_eq!((reduced.width(), reduced.height()), (w, h), "orientation {o}");
+        assert_eq!((full.width(), full.height()), (w, h), "orientation {o}");
+        assert_eq!(reduced.pixels.dimensions(), (w.div_ceil(2), h.div_ceil(2)), "orientation {o}");
+        assert_eq!(reduced.analysis.dimensions(), full.analysis.dimensions(), "orientation {o}");
+        let scale_gap = (reduced.analysis_scale / full.analysis_scale - 1.0).abs();
+        assert!(
+            scale_gap < 1e-3,
+            "orientation {o}: analysis scale {} vs {}",
+            reduced.analysis_scale,
+            full.analysis_scale
+        );
+        let d = mean_abs_diff(&reduced.analysis, &full.analysis);
+        assert!(d < 1.5, "orientation {o}: the analysis copies differ by {d} on average");
+        // The reduced pixels are the full ones, halved: compare where both exist.
+        let halved =
+            image::imageops::resize(&full.pixels, w.div_ceil(2), h.div_ceil(2), image::imageops::FilterType::Triangle);
+        let d = mean_abs_diff(&reduced.pixels, &halved);
+        assert!(d < 2.0, "orientation {o}: the reduced pixels differ from the halved full ones by {d}");
+    }
+    // A photo that is not large enough to gain is decoded whole, the same pixels either way.
+    let bytes = std::fs::read(example("grace_hopper.jpg")).expect("example");
+    let p = Photo::decode_at(Path::new("small.jpg"), &bytes, &limits, Resolution::Analysis).expect("decode");
+    assert!(p.is_full_resolution());
+    assert!(p.pixels == small);
 }
 
 fn pixels_of(bytes: &[u8], name: &str) -> RgbImage {

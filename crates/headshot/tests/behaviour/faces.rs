@@ -295,3 +295,32 @@ fn the_person_region_is_never_empty_and_stays_in_the_frame() {
     assert!(r.x >= 0.0 && r.y >= 0.0 && r.right() <= w as f32 + 0.5 && r.bottom() <= h as f32 + 0.5);
     assert!((r.bottom() - h as f32).abs() < 1.0, "the region reaches the bottom of the frame");
 }
+
+#[test]
+fn a_large_photo_analysed_from_a_reduced_decode_reads_as_from_every_pixel() {
+    // Metamorphic: the report of a large real photo (3061x4600) read at the analysis's
+    // resolution (decoded at half size by the reduced inverse DCT) against the same photo
+    // decoded whole. Positions are in the full photo either way and may move by a fraction of
+    // the face; what is judged must not change.
+    let path = shared("deepface/img40.jpg");
+    let whole = analyze(&path);
+    let reduced_reader = headshot::Analyzer { resolution: headshot::core::Resolution::Analysis, ..analyzer().clone() };
+    let reduced = reduced_reader.analyze_path(&path).expect("analyses");
+    assert!(whole.photo.is_full_resolution());
+    assert_eq!(reduced.photo.reduction, 2);
+    let (a, b) = (&whole.report, &reduced.report);
+    assert_eq!((a.width, a.height), (b.width, b.height));
+    assert_eq!((a.faces.len(), a.people, a.framing, a.sharp), (b.faces.len(), b.people, b.framing, b.sharp));
+    for (f, g) in a.faces.iter().zip(&b.faces) {
+        assert!(f.bbox.iou(&g.bbox) > 0.97, "{:?} vs {:?}", f.bbox, g.bbox);
+        let (p, q) = (f.pose.unwrap_or_default(), g.pose.unwrap_or_default());
+        assert!((p.yaw_deg - q.yaw_deg).abs() < 1.5 && (p.pitch_deg - q.pitch_deg).abs() < 1.5, "{p:?} vs {q:?}");
+        let (s, t) = (f.sharpness.unwrap_or_default(), g.sharpness.unwrap_or_default());
+        assert!((s - t).abs() < 0.03, "sharpness {s} vs {t}");
+    }
+    assert_eq!(a.gaze, b.gaze);
+    let verdicts = |r: &headshot::core::report::Report| {
+        r.verdicts.iter().map(|v| (v.use_name.clone(), v.status, v.reasons.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(verdicts(a), verdicts(b));
+}
