@@ -132,6 +132,31 @@ fn a_large_jpeg_read_for_analysis_is_decoded_reduced_upright_and_at_full_size_co
     assert!(p.pixels == small);
 }
 
+#[test]
+fn a_damaged_large_jpeg_read_for_analysis_is_an_error_or_a_photo_never_a_panic() {
+    // The reduced decoder meets the same hostile files as the full one: bytes flipped and stray
+    // markers written at spread places (headers, tables, entropy-coded data).
+    let small = pixels(&example("obama.jpg"));
+    let (w, h) = (3300, 3300 * small.height() / small.width());
+    let big = DynamicImage::ImageRgb8(image::imageops::resize(&small, w, h, image::imageops::FilterType::Triangle));
+    let bytes = jpeg_bytes(&big, 85);
+    let limits = Limits::default();
+    for i in 0..24usize {
+        let mut damaged = bytes.clone();
+        let at = 2 + (i * i * 7919 + i * 104_729) % (damaged.len() - 4);
+        damaged[at] ^= 0x5A;
+        damaged[at + 1] = 0xFF;
+        let name = format!("damaged-{i}.jpg");
+        match Photo::decode_at(Path::new(&name), &damaged, &limits, Resolution::Analysis) {
+            Ok(p) => {
+                assert_eq!((p.width(), p.height()), (w, h), "{name}");
+                assert_eq!(p.pixels.width(), w.div_ceil(p.reduction), "{name}");
+            }
+            Err(e) => assert!(e.path.ends_with(&name) && !e.reason.is_empty(), "{name}: {e}"),
+        }
+    }
+}
+
 fn pixels_of(bytes: &[u8], name: &str) -> RgbImage {
     Photo::decode(Path::new(name), bytes, &Limits::default()).expect("decode").pixels
 }
