@@ -166,19 +166,27 @@ impl EyeReading {
     }
 }
 
+impl FaceDetails {
+    /// The same details in an image scaled by `s`: every position and length scaled, the
+    /// measurements (pose, openness, sharpness) kept.
+    pub fn scaled(&self, s: f32) -> FaceDetails {
+        FaceDetails {
+            eyes: self.eyes.map(|e| EyesReading { right: e.right.scaled(s), left: e.left.scaled(s) }),
+            forehead: self.forehead.scaled(s),
+            chin: self.chin.scaled(s),
+            outline: self.outline.iter().map(|p| p.scaled(s)).collect(),
+            ..self.clone()
+        }
+    }
+}
+
 impl Face {
     /// The same face in an image scaled by `s`: every position and length scaled, the rest kept.
     pub fn scaled(&self, s: f32) -> Face {
         Face {
             bbox: self.bbox.scaled(s),
             landmarks: self.landmarks.scaled(s),
-            details: self.details.as_ref().map(|d| FaceDetails {
-                eyes: d.eyes.map(|e| EyesReading { right: e.right.scaled(s), left: e.left.scaled(s) }),
-                forehead: d.forehead.scaled(s),
-                chin: d.chin.scaled(s),
-                outline: d.outline.iter().map(|p| p.scaled(s)).collect(),
-                ..d.clone()
-            }),
+            details: self.details.as_ref().map(|d| d.scaled(s)),
             ..self.clone()
         }
     }

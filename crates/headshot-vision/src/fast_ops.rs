@@ -432,6 +432,11 @@ impl TypedOp for PRelu {
     }
 }
 
+/// A constant's values as f32, in order.
+fn f32_values(c: &Tensor) -> Option<Vec<f32>> {
+    Some(c.cast_to::<f32>().ok()?.try_as_plain_ram().ok()?.as_slice::<f32>().ok()?.to_vec())
+}
+
 /// The slopes of a constant `c` broadcast over a tensor of `shape`, as `PRelu` keeps them: every
 /// axis of `c` 1 but at most one, which matches `shape`'s axis at the same place from the end.
 fn per_axis(c: &Tensor, shape: &[usize]) -> Option<(Vec<f32>, usize)> {
@@ -439,7 +444,7 @@ fn per_axis(c: &Tensor, shape: &[usize]) -> Option<(Vec<f32>, usize)> {
     if cs.len() > shape.len() {
         return None;
     }
-    let values: Vec<f32> = c.cast_to::<f32>().ok()?.try_as_plain_ram().ok()?.as_slice::<f32>().ok()?.to_vec();
+    let values = f32_values(c)?;
     let wide: Vec<usize> = (0..cs.len()).filter(|&k| cs[k] != 1).collect();
     match wide[..] {
         [] => Some((values, 0)),
@@ -487,10 +492,8 @@ pub fn fold_prelus(model: &mut TypedModel) -> TractResult<usize> {
                 continue;
             }
             let Some((x2, zero)) = split(model, low.node)? else { continue };
-            let zeros = zero.cast_to::<f32>().ok().and_then(|z| {
-                z.try_as_plain_ram().ok().and_then(|r| r.as_slice::<f32>().ok().map(|v| v.iter().all(|&v| v == 0.0)))
-            });
-            if x2 != x || zeros != Some(true) {
+            let zeros = f32_values(&zero).is_some_and(|v| v.iter().all(|&v| v == 0.0));
+            if x2 != x || !zeros {
                 continue;
             }
             found = Some((x, a, b, low.node, pos.node, neg.node));

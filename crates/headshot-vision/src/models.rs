@@ -170,7 +170,8 @@ mod tests {
     /// Each analysis model as the program runs it (embedded decluttered, with `fast_ops` in
     /// place of some of tract's operations: the detector's max pools as `MaxPool2x2`, the person
     /// segmenter's upsamplings as `Upsample2x`, the landmark models' parametric ReLUs as
-    /// `PRelu`) computes what tract's own operations compute from the ONNX file. Each of those faster operations must be in use, or the check is void.
+    /// `PRelu`) computes what tract's own operations compute from the ONNX file. Each of those
+    /// faster operations must be in use, or the check is void.
     #[test]
     fn the_analysis_models_with_the_faster_ops_compute_what_tracts_own_do() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/");

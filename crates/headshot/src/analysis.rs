@@ -145,8 +145,7 @@ impl Analyzer {
                     dropped = true;
                     None
                 };
-                let details = mesh::face_details(&photo.pixels, &in_pixels, &m, eyes);
-                f.details = Face { details: Some(details), ..in_pixels }.scaled(k).details;
+                f.details = Some(mesh::face_details(&photo.pixels, &in_pixels, &m, eyes).scaled(k));
             }
             faces.retain(|f| f.details.as_ref().is_none_or(|d| judge::is_human_face(d.mesh_presence)));
             judge::rank_faces(&mut faces, photo.width(), photo.height());
