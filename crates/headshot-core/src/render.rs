@@ -357,8 +357,13 @@ pub fn sample_frame(img: &RgbImage, plan: &CropPlan) -> (RgbImage, Vec<f32>) {
     let (iw, ih) = (inter.width() as usize, inter.height() as usize);
     // Fixed point, 8 fractional bits: integer weights keep the per-pixel work to a few
     // multiply-adds (in floats, with a conversion per byte, this loop was a quarter of a run).
-    const ONE: i32 = 256;
-    let (max_x, max_y) = (((iw - 1) as i32 * ONE) as f32, ((ih - 1) as i32 * ONE) as f32);
+    // Unsigned throughout (every weight and value is non-negative): the divisions by powers of
+    // two below are then shifts and masks, without a signed division's corrections.
+    const ONE: u32 = 256;
+    let (max_x, max_y) = (((iw - 1) as u32 * ONE) as f32, ((ih - 1) as u32 * ONE) as f32);
+    // Whether any output pixel can fall outside the photo: a turned frame inside it needs no
+    // per-pixel check.
+    let may_leave = !(bounds.x >= 0.0 && bounds.y >= 0.0 && bounds.right() <= pw && bounds.bottom() <= ph);
     let stride = iw * 3;
     let src = inter.as_raw();
     let mut out = vec![0u8; w as usize * h as usize * 3];
@@ -377,14 +382,16 @@ pub fn sample_frame(img: &RgbImage, plan: &CropPlan) -> (RgbImage, Vec<f32>) {
             let line = (y * w) as usize;
             for x in tx as usize..(tx + TILE_W).min(w) as usize {
                 let xf = x as f32;
-                let (px, py) = (row.x + xf * map.step_x.x, row.y + xf * map.step_x.y);
-                if px < 0.0 || py < 0.0 || px > pw || py > ph {
-                    inside[line + x] = 0.0;
+                if may_leave {
+                    let (px, py) = (row.x + xf * map.step_x.x, row.y + xf * map.step_x.y);
+                    if px < 0.0 || py < 0.0 || px > pw || py > ph {
+                        inside[line + x] = 0.0;
+                    }
                 }
                 // The edge pixels repeat outside the image; clamped to be non-negative, the
                 // conversion truncates to the floor.
-                let sx = (start.x + xf * step.x).clamp(0.0, max_x) as i32;
-                let sy = (start.y + xf * step.y).clamp(0.0, max_y) as i32;
+                let sx = (start.x + xf * step.x).clamp(0.0, max_x) as u32;
+                let sy = (start.y + xf * step.y).clamp(0.0, max_y) as u32;
                 let (x0, y0) = ((sx / ONE) as usize, (sy / ONE) as usize);
                 let (fx, fy) = (sx % ONE, sy % ONE);
                 let i00 = y0 * stride + x0 * 3;
@@ -395,10 +402,10 @@ pub fn sample_frame(img: &RgbImage, plan: &CropPlan) -> (RgbImage, Vec<f32>) {
                     (&src[i00..i00 + 3], &src[i01..i01 + 3], &src[i10..i10 + 3], &src[i11..i11 + 3]);
                 let o = &mut out[(line + x) * 3..(line + x) * 3 + 3];
                 for c in 0..3 {
-                    let v = i32::from(p00[c]) * weights[0]
-                        + i32::from(p01[c]) * weights[1]
-                        + i32::from(p10[c]) * weights[2]
-                        + i32::from(p11[c]) * weights[3];
+                    let v = u32::from(p00[c]) * weights[0]
+                        + u32::from(p01[c]) * weights[1]
+                        + u32::from(p10[c]) * weights[2]
+                        + u32::from(p11[c]) * weights[3];
                     o[c] = ((v + ONE * ONE / 2) / (ONE * ONE)) as u8;
                 }
             }
@@ -423,25 +430,39 @@ pub fn sample_matte(matte: &PersonMatte, matte_scale: f32, plan: &CropPlan) -> P
     let (mw, mh) = (matte.width as i64, matte.height as i64);
     let get = |x: i64, y: i64| if x < 0 || y < 0 || x >= mw || y >= mh { 0.0 } else { matte.get(x as u32, y as u32) };
     let map = plan.pixel_map();
-    for (y, row) in (0..h).zip(out.alpha.chunks_exact_mut(w as usize)) {
-        for (x, a) in (0..w).zip(row.iter_mut()) {
-            let p = map.at(x, y);
-            let (mx, my) = (p.x / matte_scale - 0.5, p.y / matte_scale - 0.5);
-            let (xi, yi) = (floor(mx), floor(my));
-            let (fx, fy) = (mx - xi as f32, my - yi as f32);
-            // The four taps read once each, straight from the rows when all lie inside (nearly
-            // every pixel), not by six checked reads: two 12 MP photos' 32 outputs on one core
-            // spent 320 ms here instead of 394.
-            let [tl, tr, bl, br] = if xi >= 0 && yi >= 0 && xi + 1 < mw && yi + 1 < mh {
-                let i = (yi * mw + xi) as usize;
-                let (upper, lower) = (&matte.alpha[i..i + 2], &matte.alpha[i + mw as usize..i + mw as usize + 2]);
-                [upper[0], upper[1], lower[0], lower[1]]
-            } else {
-                [get(xi, yi), get(xi + 1, yi), get(xi, yi + 1), get(xi + 1, yi + 1)]
-            };
-            let top = tl + (tr - tl) * fx;
-            let bot = bl + (br - bl) * fx;
-            *a = top + (bot - top) * fy;
+    // In matte pixels: where each row starts, and the step from one output pixel to the next
+    // (multiplications by one reciprocal, not two divisions a pixel).
+    let to_matte = 1.0 / matte_scale;
+    let step = Point::new(map.step_x.x * to_matte, map.step_x.y * to_matte);
+    // In tiles, as `sample_frame`: a turned row runs diagonally through the matte's rows.
+    const TILE_W: usize = 256;
+    const TILE_H: usize = 32;
+    let (wu, hu) = (w as usize, h as usize);
+    let tiles = (0..hu).step_by(TILE_H).flat_map(|ty| (0..wu).step_by(TILE_W).map(move |tx| (ty, tx)));
+    for (ty, tx) in tiles {
+        for y in ty..(ty + TILE_H).min(hu) {
+            let start = map.at(0, y as u32);
+            let start = Point::new(start.x * to_matte - 0.5, start.y * to_matte - 0.5);
+            let row = &mut out.alpha[y * wu + tx..y * wu + (tx + TILE_W).min(wu)];
+            for (x, a) in (tx..).zip(row.iter_mut()) {
+                let xf = x as f32;
+                let (mx, my) = (start.x + xf * step.x, start.y + xf * step.y);
+                let (xi, yi) = (floor(mx), floor(my));
+                let (fx, fy) = (mx - xi as f32, my - yi as f32);
+                // The four taps read once each, straight from the rows when all lie inside (nearly
+                // every pixel), not by six checked reads: two 12 MP photos' 32 outputs on one core
+                // spent 320 ms here instead of 394.
+                let [tl, tr, bl, br] = if xi >= 0 && yi >= 0 && xi + 1 < mw && yi + 1 < mh {
+                    let i = (yi * mw + xi) as usize;
+                    let (upper, lower) = (&matte.alpha[i..i + 2], &matte.alpha[i + mw as usize..i + mw as usize + 2]);
+                    [upper[0], upper[1], lower[0], lower[1]]
+                } else {
+                    [get(xi, yi), get(xi + 1, yi), get(xi, yi + 1), get(xi + 1, yi + 1)]
+                };
+                let top = tl + (tr - tl) * fx;
+                let bot = bl + (br - bl) * fx;
+                *a = top + (bot - top) * fy;
+            }
         }
     }
     out
@@ -497,7 +518,7 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
     let raw = img.as_raw();
     let px = |q: usize| -> [f32; 3] { std::array::from_fn(|c| f32::from(raw[q * 3 + c]) / 255.0) };
     let edge = |a: f32| a > 0.0 && a < 1.0;
-    if alpha.len() < w * h || !alpha.iter().any(|&a| edge(a)) {
+    if w == 0 || alpha.len() < w * h || !alpha.iter().any(|&a| edge(a)) {
         return Vec::new();
     }
     let short = w.min(h);
@@ -505,21 +526,30 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
     // Coarse pass: local means of a*I, (1-a)*I and a, on a copy `k` times smaller.
     let k = (coarse / 6).max(1);
     let (sw, sh) = (w.div_ceil(k), h.div_ceil(k));
+    // Summed in 0..255 units and scaled once per cell, the cells of a row found by walking it
+    // in steps of `k` pixels: no division per pixel (there were five, two of them integer).
     let mut sums = vec![[0f32; 8]; sw * sh];
-    for y in 0..h {
-        for x in 0..w {
-            let q = y * w + x;
-            let (a, p) = (alpha[q], px(q));
-            let s = &mut sums[(y / k) * sw + x / k];
-            for c in 0..3 {
-                s[c] += a * p[c];
-                s[3 + c] += (1.0 - a) * p[c];
+    for (y, (row, alphas)) in raw.chunks_exact(3 * w).zip(alpha.chunks_exact(w)).take(h).enumerate() {
+        let cells = &mut sums[(y / k) * sw..(y / k + 1) * sw];
+        for ((s, pixels), alphas) in cells.iter_mut().zip(row.chunks(3 * k)).zip(alphas.chunks(k)) {
+            for (p, &a) in pixels.chunks_exact(3).zip(alphas) {
+                for c in 0..3 {
+                    let v = f32::from(p[c]);
+                    s[c] += a * v;
+                    s[3 + c] += v - a * v;
+                }
+                s[6] += a;
             }
-            s[6] += a;
-            s[7] += 1.0;
+            s[7] += alphas.len() as f32;
         }
     }
-    let planes: Vec<[f32; 7]> = sums.iter().map(|s| std::array::from_fn(|j| s[j] / s[7].max(1.0))).collect();
+    let planes: Vec<[f32; 7]> = sums
+        .iter()
+        .map(|s| {
+            let n = s[7].max(1.0);
+            std::array::from_fn(|j| if j < 6 { s[j] / (255.0 * n) } else { s[j] / n })
+        })
+        .collect();
     let r = ((coarse as f32 / k as f32).round() as usize).max(1);
     let m = box_means(&planes, sw, sh, r);
     let small_f: Vec<[f32; 3]> = m.iter().map(|m| std::array::from_fn(|c| m[c] / (m[6] + 1e-5))).collect();
@@ -606,8 +636,11 @@ fn edge_foreground(img: &RgbImage, alpha: &[f32]) -> Vec<(usize, [f32; 3])> {
 }
 
 /// The pixels within `r` (rows and columns apart, the square window clipped at the borders) of a
-/// set pixel of `mask`: two passes of a byte per pixel, where a box filter of f32s took 4 bytes
-/// per pixel twice over (58 MB on a 7 MP frame, for a yes or no).
+/// set pixel of `mask`: a byte per pixel, where a box filter of f32s took 4 bytes per pixel
+/// twice over (58 MB on a 7 MP frame, for a yes or no). On an output's matte the set pixels
+/// (the soft edge) lie in a band through a small part of the rows, so rows with none are
+/// passed over: along each row only where it has one, and down the columns only where one of
+/// the rows within `r` has.
 fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
     if w == 0 || h == 0 || mask.len() < w * h {
         return vec![false; w * h];
@@ -617,25 +650,27 @@ fn dilate(mask: &[bool], w: usize, h: usize, r: usize) -> Vec<bool> {
         *since = if set { 0 } else { since.saturating_add(1) };
         *since <= r
     };
-    // Along each row, forwards then backwards.
+    // Along each row that has a set pixel, forwards then backwards.
     let mut across = vec![false; w * h];
-    for (row, out) in mask.chunks_exact(w).zip(across.chunks_exact_mut(w)) {
+    let mut any = vec![false; h];
+    for ((row, out), any) in mask.chunks_exact(w).zip(across.chunks_exact_mut(w)).zip(&mut any) {
+        *any = row.contains(&true);
+        if !*any {
+            continue;
+        }
         let mut since = usize::MAX;
         out.iter_mut().zip(row).for_each(|(o, &m)| *o = near(&mut since, m));
         let mut since = usize::MAX;
         out.iter_mut().zip(row).rev().for_each(|(o, &m)| *o |= near(&mut since, m));
     }
-    // Down the columns over that, a row at a time (memory in order) with a count per column,
-    // downwards then upwards.
+    // Down the columns: each row is the union of the rows within r of it that have any.
     let mut out = vec![false; w * h];
-    let mut since = vec![usize::MAX; w];
-    let rows = || across.chunks_exact(w);
-    for (row, o) in rows().zip(out.chunks_exact_mut(w)) {
-        o.iter_mut().zip(row).zip(&mut since).for_each(|((o, &m), s)| *o = near(s, m));
-    }
-    since.fill(usize::MAX);
-    for (row, o) in rows().zip(out.chunks_exact_mut(w)).rev() {
-        o.iter_mut().zip(row).zip(&mut since).for_each(|((o, &m), s)| *o |= near(s, m));
+    for (y, o) in out.chunks_exact_mut(w).enumerate() {
+        for yy in y.saturating_sub(r)..(y + r + 1).min(h) {
+            if any[yy] {
+                o.iter_mut().zip(&across[yy * w..(yy + 1) * w]).for_each(|(o, &a)| *o |= a);
+            }
+        }
     }
     out
 }
@@ -891,18 +926,125 @@ mod tests {
     #[test]
     fn foreground_estimation_removes_the_old_background_from_a_soft_edge() {
         // A red subject on the left half over green; a 10 px linear ramp of alpha between them.
-        let (w, h) = (200u32, 200u32);
-        let alpha: Vec<f32> = (0..w * h).map(|k| (1.0 - ((k % w) as f32 - 95.0) / 10.0).clamp(0.0, 1.0)).collect();
-        let img = RgbImage::from_fn(w, h, |x, y| {
-            let a = alpha[(y * w + x) as usize];
-            image::Rgb([(255.0 * a).round() as u8, (255.0 * (1.0 - a)).round() as u8, 0])
+        // Also at sizes the coarse pass's cells do not divide (its last cells are cut short).
+        for (w, h) in [(200u32, 200u32), (203, 157), (241, 509)] {
+            let alpha: Vec<f32> = (0..w * h).map(|k| (1.0 - ((k % w) as f32 - 95.0) / 10.0).clamp(0.0, 1.0)).collect();
+            let img = RgbImage::from_fn(w, h, |x, y| {
+                let a = alpha[(y * w + x) as usize];
+                image::Rgb([(255.0 * a).round() as u8, (255.0 * (1.0 - a)).round() as u8, 0])
+            });
+            let fg = estimate_foreground(&img, &alpha);
+            for y in [0, h / 2, h - 1] {
+                for x in 96..104 {
+                    let k = (y * w + x) as usize;
+                    // The green that would survive into a composite (a * F) must be all but gone,
+                    // and the subject's red kept (cutting with the photo's own colours leaves up
+                    // to 0.21 here).
+                    let (a, f) = (alpha[k], fg[k]);
+                    assert!(a * f[1] < 0.05 && f[0] > 0.85, "{w}x{h} ({x}, {y}): alpha {a} -> {f:?}");
+                }
+            }
+        }
+    }
+
+    /// Bilinear at `p` (pixel centres at half-integers) in a `w` x `h` grid read by `at`, zero
+    /// outside: the textbook form, point by point, to check the per-pixel loops against.
+    fn bilinear(p: Point, w: u32, h: u32, at: impl Fn(u32, u32) -> f32) -> f32 {
+        let (x, y) = (p.x - 0.5, p.y - 0.5);
+        let (x0, y0) = (x.floor(), y.floor());
+        let get = |xx: f32, yy: f32| {
+            if xx < 0.0 || yy < 0.0 || xx >= w as f32 || yy >= h as f32 { 0.0 } else { at(xx as u32, yy as u32) }
+        };
+        let (fx, fy) = (x - x0, y - y0);
+        let top = get(x0, y0) * (1.0 - fx) + get(x0 + 1.0, y0) * fx;
+        let bottom = get(x0, y0 + 1.0) * (1.0 - fx) + get(x0 + 1.0, y0 + 1.0) * fx;
+        top * (1.0 - fy) + bottom * fy
+    }
+
+    /// A turned frame larger than a tile, reaching past the matte on one side: every output
+    /// pixel of the sampled matte is the matte where `CropPlan::to_photo` puts that pixel's
+    /// centre (an independent path: the loops step along the rows), zero past the matte.
+    #[test]
+    fn the_matte_is_sampled_where_the_plan_puts_each_output_pixel() {
+        let (mw, mh) = (150u32, 120u32);
+        let mut matte = PersonMatte::new(mw, mh);
+        for (k, a) in matte.alpha.iter_mut().enumerate() {
+            let (x, y) = ((k as u32 % mw) as f32, (k as u32 / mw) as f32);
+            *a = 0.5 + 0.5 * (x * 0.13).sin() * (y * 0.07).cos();
+        }
+        let scale = 2.5;
+        for (angle, centre) in [(7.0, Point::new(180.0, 150.0)), (-4.0, Point::new(340.0, 120.0))] {
+            let plan = CropPlan {
+                center: centre,
+                width: 300.0,
+                height: 240.0,
+                angle_deg: angle,
+                out_w: 301,
+                out_h: 77,
+                fit: crate::plan::Fit::AsPlanned,
+                eye_line_target: 0.4,
+                eye_line: 0.4,
+                asked_height: 240.0,
+            };
+            let got = sample_matte(&matte, scale, &plan);
+            let mut outside = 0;
+            for y in 0..plan.out_h {
+                for x in 0..plan.out_w {
+                    let p = plan.to_photo(x as f32 + 0.5, y as f32 + 0.5);
+                    let want = bilinear(Point::new(p.x / scale, p.y / scale), mw, mh, |x, y| matte.get(x, y));
+                    let v = got.get(x, y);
+                    assert!((v - want).abs() < 2e-3, "angle {angle} ({x}, {y}): {v} against {want}");
+                    outside += usize::from(p.x / scale > mw as f32 + 1.0);
+                }
+            }
+            assert_eq!(outside > 0, angle < 0.0, "the second frame reaches past the matte");
+        }
+    }
+
+    /// A turned frame shown at or above the photo's own size (no Lanczos pass first), inside the
+    /// photo and reaching past it: each output pixel is the photo where `CropPlan::to_photo`
+    /// puts it, to within a level, and marked inside exactly where its centre lies in the photo.
+    #[test]
+    fn a_turned_frame_is_sampled_where_the_plan_puts_each_output_pixel() {
+        let (pw, ph) = (160u32, 130u32);
+        let img = RgbImage::from_fn(pw, ph, |x, y| {
+            image::Rgb([(x * 37 % 256) as u8, (y * 53 % 256) as u8, ((x * y) % 251) as u8])
         });
-        let fg = estimate_foreground(&img, &alpha);
-        for x in 96..104 {
-            let k = (100 * w + x) as usize;
-            // The green that would survive into a composite (a * F) must be all but gone, and
-            // the subject's red kept (cutting with the photo's own colours leaves up to 0.21 here).
-            assert!(alpha[k] * fg[k][1] < 0.05 && fg[k][0] > 0.85, "x {x}: alpha {} -> {:?}", alpha[k], fg[k]);
+        for (angle, centre) in [(6.0, Point::new(80.0, 65.0)), (-9.0, Point::new(30.0, 60.0))] {
+            let plan = CropPlan {
+                center: centre,
+                width: 90.0,
+                height: 70.0,
+                angle_deg: angle,
+                out_w: 270,
+                out_h: 210,
+                fit: crate::plan::Fit::AsPlanned,
+                eye_line_target: 0.4,
+                eye_line: 0.4,
+                asked_height: 70.0,
+            };
+            let (frame, inside) = sample_frame(&img, &plan);
+            let mut past = 0;
+            for y in 0..plan.out_h {
+                for x in 0..plan.out_w {
+                    let p = plan.to_photo(x as f32 + 0.5, y as f32 + 0.5);
+                    let off = p.x < 0.0 || p.y < 0.0 || p.x > pw as f32 || p.y > ph as f32;
+                    assert_eq!(inside[(y * plan.out_w + x) as usize] == 0.0, off, "({x}, {y})");
+                    past += usize::from(off);
+                    // Inside, away from the border where the loop repeats the edge pixels.
+                    if p.x < 1.0 || p.y < 1.0 || p.x > pw as f32 - 1.0 || p.y > ph as f32 - 1.0 {
+                        continue;
+                    }
+                    // Within two levels: the loop's positions and weights have 8 fractional
+                    // bits, worth up to a level per axis across this pattern's steepest steps.
+                    for c in 0..3 {
+                        let want = bilinear(p, pw, ph, |x, y| f32::from(img.get_pixel(x, y)[c]));
+                        let v = f32::from(frame.get_pixel(x, y)[c]);
+                        assert!((v - want).abs() <= 2.0, "angle {angle} ({x}, {y}) channel {c}: {v} against {want}");
+                    }
+                }
+            }
+            assert_eq!(past > 0, angle < 0.0, "only the second frame reaches past the photo");
         }
     }
 
