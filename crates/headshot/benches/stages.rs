@@ -50,9 +50,9 @@ fn fixture(mp: u32) -> &'static Fixture {
     if mp == 12 { F12.get_or_init(|| make(12.0)) } else { F24.get_or_init(|| make(24.0)) }
 }
 
-fn linkedin_plan(f: &Fixture) -> CropPlan {
+fn plan_for(f: &Fixture, name: &str) -> CropPlan {
     let a = &f.analysis;
-    let u = f.catalogue.get("linkedin").expect("linkedin");
+    let u = f.catalogue.get(name).expect("a built-in use");
     plan::plan(&head_of(a, &a.scene.faces[0]), u, a.photo.width(), a.photo.height(), Canvas::Extendable, None)
 }
 
@@ -163,7 +163,7 @@ fn plan_every_use(b: Bencher, mp: u32) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn render_linkedin(b: Bencher, mp: u32) {
     let f = fixture(mp);
-    let p = linkedin_plan(f);
+    let p = plan_for(f, "linkedin");
     let src = source(&f.analysis);
     b.bench(|| render::render(&src, &p, Background::Studio(STUDIO_GREY), Corrections::default()));
 }
@@ -174,10 +174,8 @@ fn render_linkedin(b: Bencher, mp: u32) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn render_editorial(b: Bencher, mp: u32) {
     let f = fixture(mp);
-    let a = &f.analysis;
-    let u = f.catalogue.get("editorial").expect("editorial");
-    let p = plan::plan(&head_of(a, &a.scene.faces[0]), u, a.photo.width(), a.photo.height(), Canvas::Extendable, None);
-    let src = source(a);
+    let p = plan_for(f, "editorial");
+    let src = source(&f.analysis);
     b.bench(|| render::render(&src, &p, Background::Studio(STUDIO_GREY), Corrections::default()));
 }
 
@@ -185,7 +183,8 @@ fn render_editorial(b: Bencher, mp: u32) {
 #[divan::bench(args = SIZES, sample_count = 10)]
 fn encode_linkedin(b: Bencher, mp: u32) {
     let f = fixture(mp);
-    let img = render::render(&source(&f.analysis), &linkedin_plan(f), Background::Keep, Corrections::default()).image;
+    let img =
+        render::render(&source(&f.analysis), &plan_for(f, "linkedin"), Background::Keep, Corrections::default()).image;
     let u = f.catalogue.get("linkedin").expect("linkedin");
     b.bench(|| export::encode(&img, u.format, u.max_bytes));
 }
