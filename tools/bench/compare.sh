@@ -5,12 +5,14 @@
 #   libvips via sharp (npm): decode -> resize -> encode of the same outputs  vs  headshot studio
 #   OpenCV (the same pip package): decode -> resize -> YuNet on the same model file  vs  headshot analyze
 # Prints photos per second (median of ROUNDS), the ratios, and peak memory (/usr/bin/time),
-# then what the issue of speed asks for beside them: one small photo's `analyze` on one core,
+# then what the issue of speed asks for beside them: the 12 MP studio and analysis with the
+# pure-Rust JPEG codecs against libjpeg-turbo; one small photo's `analyze` on one core,
 # start-up included; the models' loading; the 12 MP studio's pixel work (its time less the
 # networks', from `--timings`) against the floor; the release binary's size; peak memory of a
 # 24 MP photo and of a 20- vs a 200-photo batch.
 #
-#   tools/bench/compare.sh [ROUNDS]        (default 3; needs python3-venv, node, taskset)
+#   tools/bench/compare.sh [ROUNDS]        (default 3; needs python3-venv, node, taskset, and
+#                                           libturbojpeg0 for headshot's faster JPEG codec)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds="${1:-3}"
@@ -86,6 +88,12 @@ for set in small 12mp; do
             run analyze "$set" "$cores" "$bin" analyze --json "$work/sets/$set"
             run opencv "$set" "$cores" "$venv/bin/python" tools/bench/opencv_detect_batch.py \
                 models/face_detection_yunet_2023mar.onnx "${photos[@]}"
+            if [ "$set" = 12mp ] && [ "$cores" = 1 ]; then
+                # The same runs with the pure-Rust JPEG codecs, as on a machine without libjpeg-turbo.
+                run studio-rust "$set" "$cores" env HEADSHOT_TURBOJPEG=off "$bin" studio "$work/sets/$set" \
+                    --out "$work/out"
+                run analyze-rust "$set" "$cores" env HEADSHOT_TURBOJPEG=off "$bin" analyze --json "$work/sets/$set"
+            fi
             if [ "$set" = small ] && [ "$cores" = 1 ]; then
                 # One small photo, as a new user's first command: start-up and loading included.
                 for _ in 1 2 3; do run one-photo one 1 "$bin" analyze examples/obama.jpg; done
@@ -113,9 +121,11 @@ for f in $(ls "$work/sets/batch200" | head -20); do cp "$work/sets/batch200/$f" 
 run batch-20 batch20 "$cores_all" "$bin" studio "$work/sets/batch20" --uses linkedin,team-page --out "$work/out"
 run batch-200 batch200 "$cores_all" "$bin" studio "$work/sets/batch200" --uses linkedin,team-page --out "$work/out"
 
-python3 - "$raw" "$work/sets" <<'PY'
+codec="pure Rust (libturbojpeg.so.0 is not installed)"
+ldconfig -p | grep -q 'libturbojpeg\.so\.0 ' && codec="libjpeg-turbo (the system's libturbojpeg.so.0)"
+python3 - "$raw" "$work/sets" "$codec" <<'PY'
 import collections, os, statistics, sys
-raw, sets = sys.argv[1], sys.argv[2]
+raw, sets, codec = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = collections.defaultdict(list)
 for line in open(raw):
     name, s, cores, wall, kb = line.split()
@@ -123,7 +133,7 @@ for line in open(raw):
 count = {s: len(os.listdir(os.path.join(sets, s))) for s in os.listdir(sets)}
 def med(k): return statistics.median(w for w, _ in runs[k])
 def peak(k): return max(kb for _, kb in runs[k]) / 1024
-print(f"machine: {os.cpu_count()} cores, {os.uname().machine}; median of {len(runs[next(iter(runs))])} alternating runs; wall time includes start-up and model loading")
+print(f"machine: {os.cpu_count()} cores, {os.uname().machine}; median of {len(runs[next(iter(runs))])} alternating runs; wall time includes start-up and model loading; headshot's JPEG codec: {codec}")
 print()
 print("| set | cores | tool | photos/s | peak MiB | ratio |")
 print("|---|---|---|---|---|---|")
@@ -149,6 +159,11 @@ if ("studio-nets", "12mp", 1) in runs:
     print(f"12 MP full studio, one core: {total:.2f} s, of which the networks {networks:.2f} s; the pixel work "
           f"(decode, resample, matte refinement, compositing, encode) {total - networks:.2f} s = "
           f"{(total - networks) / med(('floor', '12mp', 1)):.2f}x the floor's {med(('floor', '12mp', 1)):.2f} s")
+if ("studio-rust", "12mp", 1) in runs:
+    for name in ("studio", "analyze"):
+        turbo, rust = med((name, "12mp", 1)), med((f"{name}-rust", "12mp", 1))
+        print(f"12 MP {name}, one core, JPEGs through libjpeg-turbo: {turbo:.2f} s; through the pure-Rust codecs "
+              f"(HEADSHOT_TURBOJPEG=off): {rust:.2f} s = {rust / turbo:.2f}x")
 if ("one-photo", "one", 1) in runs:
     print(f"one photo (examples/obama.jpg, 0.9 MP), analyze, one core, start-up included: "
           f"{med(('one-photo', 'one', 1)) * 1e3:.0f} ms (median of {len(runs[('one-photo', 'one', 1)])})")

@@ -3,6 +3,10 @@
 //!
 //! Every coordinate the program reports is in the photo *as a person sees it*: EXIF orientation is
 //! applied here, once, so no later stage has to think about it.
+//!
+//! JPEGs are decoded by the system's libjpeg-turbo where it is (`headshot-turbojpeg`, loaded at
+//! run time), else, and for any file it warns about, by the pure-Rust decoders (zune-jpeg whole,
+//! jpeg-decoder at a reduced size); the two read the same picture to within a level.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -361,7 +365,10 @@ impl Photo {
         };
         let (mut img, reduction) = match reduced {
             Some(reduced) => reduced,
-            None => (DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?, 1),
+            None => match (format == "jpeg").then(|| decode_jpeg_turbo(bytes, w, h, 1)).flatten() {
+                Some(img) => (img, 1),
+                None => (DynamicImage::from_decoder(decoder).map_err(|e| PhotoError::from_image(path, e))?, 1),
+            },
         };
         img.apply_orientation(orientation);
         let mut photo = Photo::finish(path, img, orientation, icc, source, limits);
@@ -670,12 +677,18 @@ fn analysis_copy(rgb: &RgbImage, long_side: u32) -> (RgbImage, f32) {
 /// A `w` x `h` JPEG (as stored, before orientation) decoded straight at the smallest of 1/8,
 /// 1/4 and 1/2 of its size whose long side is still at least `min_long`: the reduced inverse
 /// DCT skips most of the arithmetic and the full-size buffers. Returns the image and how many
-/// full pixels one of its pixels spans; `None` when the photo is too small to gain, or when this
-/// decoder cannot read it (CMYK, 16-bit, a damaged file): the full decoder then reads it, and
-/// reports what is wrong with it.
+/// full pixels one of its pixels spans; `None` when the photo is too small to gain, or when
+/// neither libjpeg-turbo nor the pure-Rust reduced decoder can read it (CMYK, 16-bit, a damaged
+/// file): the full decoder then reads it, and reports what is wrong with it.
 fn decode_jpeg_reduced(bytes: &[u8], w: u32, h: u32, min_long: u32) -> Option<(DynamicImage, u32)> {
     let long = w.max(h);
     let k = [8u32, 4, 2].into_iter().find(|&k| long / k >= min_long.max(1))?;
+    decode_jpeg_turbo(bytes, w, h, k).or_else(|| decode_jpeg_scaled_rust(bytes, w, h, k)).map(|img| (img, k))
+}
+
+/// A JPEG of `w` x `h` decoded at 1/`k` of its size (2, 4 or 8) by the pure-Rust decoder's
+/// reduced inverse DCT; `None` where it cannot (CMYK, 16-bit, a damaged file).
+fn decode_jpeg_scaled_rust(bytes: &[u8], w: u32, h: u32, k: u32) -> Option<DynamicImage> {
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().ok()?;
     let info = decoder.info()?;
@@ -688,12 +701,23 @@ fn decode_jpeg_reduced(bytes: &[u8], w: u32, h: u32, min_long: u32) -> Option<(D
         return None;
     }
     let pixels = decoder.decode().ok()?;
-    let img = match info.pixel_format {
+    match info.pixel_format {
         jpeg_decoder::PixelFormat::RGB24 => RgbImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageRgb8),
         jpeg_decoder::PixelFormat::L8 => GrayImage::from_raw(sw, sh, pixels).map(DynamicImage::ImageLuma8),
         _ => None,
-    }?;
-    Some((img, k))
+    }
+}
+
+/// A JPEG of `w` x `h` decoded at 1/`k` of its size by the system's libjpeg-turbo, about twice
+/// as fast as the pure-Rust decoders; `None` where it is missing, for CMYK files, and for any
+/// file it warns about (truncated, corrupt), which the pure-Rust decoders then read as before.
+fn decode_jpeg_turbo(bytes: &[u8], w: u32, h: u32, k: u32) -> Option<DynamicImage> {
+    let d = headshot_turbojpeg::decode_scaled(bytes, w, h, k)?.ok()?;
+    match d.channels {
+        3 => RgbImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageRgb8),
+        1 => GrayImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageLuma8),
+        _ => None,
+    }
 }
 
 fn check_pixels(path: &Path, w: u32, h: u32, limits: &Limits) -> Result<(), PhotoError> {
@@ -809,6 +833,50 @@ mod tests {
         let e = Photo::decode(Path::new("x.jpg"), &[], &Limits::default()).expect_err("an error");
         assert_eq!(e.kind, PhotoErrorKind::Decode);
         assert!(e.to_string().starts_with("x.jpg:"));
+    }
+
+    /// libjpeg-turbo (where the machine has it) and the pure-Rust decoders read the same picture
+    /// from the same file, whole and at 1/2, 1/4 and 1/8 of its size, colour and grey; a file it
+    /// warns about is left to the pure-Rust decoders.
+    #[test]
+    fn both_jpeg_decoders_read_the_same_picture_at_every_scale() {
+        if !headshot_turbojpeg::available() {
+            assert!(std::env::var_os("HEADSHOT_REQUIRE_TURBOJPEG").is_none(), "libturbojpeg.so.0 could not be loaded");
+            return;
+        }
+        let (w, h) = (403u32, 301u32);
+        let img = RgbImage::from_fn(w, h, |x, y| {
+            let ring = (((x as f32 - 150.0).powi(2) + (y as f32 - 120.0).powi(2)).sqrt() / 9.0).sin();
+            image::Rgb([(x * 255 / w) as u8, (y * 255 / h) as u8, (128.0 + 90.0 * ring) as u8])
+        });
+        let diff = |a: &[u8], b: &[u8]| {
+            assert_eq!(a.len(), b.len());
+            a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).abs()).sum::<f64>() / a.len() as f64
+        };
+        for grey in [false, true] {
+            let src =
+                if grey { DynamicImage::ImageLuma8(image::imageops::grayscale(&img)) } else { img.clone().into() };
+            let mut jpeg = Vec::new();
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&src).expect("encodes");
+            let whole = decode_jpeg_turbo(&jpeg, w, h, 1).expect("libjpeg-turbo reads it");
+            let zune = image::load_from_memory(&jpeg).expect("the image crate reads it");
+            assert_eq!(whole.color(), zune.color(), "grey {grey}");
+            let d = diff(whole.as_bytes(), zune.as_bytes());
+            assert!(d < 1.0, "grey {grey}, whole: {d}");
+            for k in [2u32, 4, 8] {
+                let turbo = decode_jpeg_turbo(&jpeg, w, h, k).expect("libjpeg-turbo reads it scaled");
+                let rust = decode_jpeg_scaled_rust(&jpeg, w, h, k).expect("jpeg-decoder reads it scaled");
+                assert_eq!((turbo.width(), turbo.height()), (w.div_ceil(k), h.div_ceil(k)), "grey {grey}, 1/{k}");
+                assert_eq!((turbo.width(), turbo.height()), (rust.width(), rust.height()), "grey {grey}, 1/{k}");
+                assert_eq!(turbo.color(), rust.color(), "grey {grey}, 1/{k}");
+                let d = diff(turbo.as_bytes(), rust.as_bytes());
+                assert!(d < 1.5, "grey {grey}, 1/{k}: {d}");
+            }
+            // Cut short: libjpeg-turbo declines, and the pure-Rust decoders read what is there.
+            let cut = &jpeg[..jpeg.len() * 2 / 3];
+            assert!(decode_jpeg_turbo(cut, w, h, 2).is_none(), "grey {grey}");
+            assert!(decode_jpeg_turbo(&jpeg, w + 8, h, 2).is_none(), "grey {grey}: not the frame's size");
+        }
     }
 
     /// A small real JPEG, made by the encoder this crate ships with.

@@ -91,8 +91,8 @@ fn a_real_photo_stored_rotated_comes_out_upright() {
 #[test]
 fn a_large_jpeg_read_for_analysis_is_decoded_reduced_upright_and_at_full_size_coordinates() {
     // A real photo enlarged past twice the analysis copy's long side (1600): read for analysis
-    // only, the reduced inverse DCT decodes it at half size. The full decode (a different
-    // decoder, halved by averaging) is the reference for what the analysis copy shows.
+    // only, the reduced inverse DCT decodes it at half size. The full decode (with no DCT
+    // scaling, halved by averaging) is the reference for what the analysis copy shows.
     let small = pixels(&example("grace_hopper.jpg"));
     let (w, h) = (3301, 3301 * small.height() / small.width());
     let upright = DynamicImage::ImageRgb8(image::imageops::resize(&small, w, h, image::imageops::FilterType::Triangle));

@@ -142,9 +142,11 @@ fn a_tilted_head_comes_out_straight() {
     }
 }
 
-/// Pixels of `alpha` (one per output pixel) farther than `r` px from any pixel above 0.02.
+/// Pixels of `alpha` (one per output pixel) farther than `r` px from any pixel the subject
+/// shows in at all (alpha above 0: a trace of a tenth of a per cent of the photo can still tip
+/// a level's rounding).
 fn far_from_subject(alpha: &[f32], w: u32, h: u32, r: i32) -> Vec<bool> {
-    let subject: Vec<bool> = alpha.iter().map(|&a| a > 0.02).collect();
+    let subject: Vec<bool> = alpha.iter().map(|&a| a > 0.0).collect();
     let d = distance_to(&subject, w, h, r as u32 + 1);
     d.iter().map(|&d| d > r as u32).collect()
 }
