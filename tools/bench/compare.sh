@@ -122,7 +122,8 @@ run batch-20 batch20 "$cores_all" "$bin" studio "$work/sets/batch20" --uses link
 run batch-200 batch200 "$cores_all" "$bin" studio "$work/sets/batch200" --uses linkedin,team-page --out "$work/out"
 
 codec="pure Rust (libturbojpeg.so.0 is not installed)"
-ldconfig -p | grep -q 'libturbojpeg\.so\.0 ' && codec="libjpeg-turbo (the system's libturbojpeg.so.0)"
+# grep reads the whole list (not -q): under pipefail, ldconfig killed by a closed pipe would fail the test.
+ldconfig -p | grep 'libturbojpeg\.so\.0 ' >/dev/null && codec="libjpeg-turbo (the system's libturbojpeg.so.0)"
 python3 - "$raw" "$work/sets" "$codec" <<'PY'
 import collections, os, statistics, sys
 raw, sets, codec = sys.argv[1], sys.argv[2], sys.argv[3]

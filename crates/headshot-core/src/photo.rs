@@ -712,11 +712,11 @@ fn decode_jpeg_scaled_rust(bytes: &[u8], w: u32, h: u32, k: u32) -> Option<Dynam
 /// as fast as the pure-Rust decoders; `None` where it is missing, for CMYK files, and for any
 /// file it warns about (truncated, corrupt), which the pure-Rust decoders then read as before.
 fn decode_jpeg_turbo(bytes: &[u8], w: u32, h: u32, k: u32) -> Option<DynamicImage> {
+    use headshot_turbojpeg::Pixels;
     let d = headshot_turbojpeg::decode_scaled(bytes, w, h, k)?.ok()?;
-    match d.channels {
-        3 => RgbImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageRgb8),
-        1 => GrayImage::from_raw(d.width, d.height, d.pixels).map(DynamicImage::ImageLuma8),
-        _ => None,
+    match d.pixels {
+        Pixels::Rgb(v) => RgbImage::from_raw(d.width, d.height, v).map(DynamicImage::ImageRgb8),
+        Pixels::Grey(v) => GrayImage::from_raw(d.width, d.height, v).map(DynamicImage::ImageLuma8),
     }
 }
 
