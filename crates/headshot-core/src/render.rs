@@ -422,7 +422,7 @@ fn tiles(w: usize, h: usize) -> impl Iterator<Item = (std::ops::Range<usize>, st
 /// truncating is rounding for the non-negative values that remain after the clamp, without the
 /// libm call `f32::round` compiles to on baseline x86-64 (it was 6 % of a studio run).
 #[inline]
-fn to_u8(v: f32) -> u8 {
+pub(crate) fn to_u8(v: f32) -> u8 {
     (v.clamp(0.0, 255.0) + 0.5) as u8
 }
 

@@ -11,7 +11,8 @@
 //!   fills.
 //!
 //! `limit_arenas` bounds the arenas by the cores at start-up, and `hand_back` returns the free
-//! pages after a step that freed a lot. Off glibc both do nothing: other allocators (musl's,
+//! pages after a step that freed a lot. The runs that only report on their photos go the other
+//! way (`keep_freed_memory`): their buffers are small, and reusing them saves the page faults. Off glibc both do nothing: other allocators (musl's,
 //! macOS', Windows') keep no such reserves.
 
 /// Limits malloc to one arena per core the process may use (glibc's default allows eight per
@@ -20,6 +21,21 @@
 pub fn limit_arenas() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     imp::limit_arenas(i32::try_from(cores).unwrap_or(i32::MAX));
+}
+
+/// For a run that only reports on its photos and then ends (`analyze`, `eval`): keeps the
+/// buffers a photo frees for the next photo, rather than handing them back to the kernel to be
+/// asked for, and zeroed page by page, again. glibc serves every block over its mmap threshold
+/// (128 KiB at first, raised to each such block freed) with a mapping of its own, unmapped when
+/// freed, and returns the free top of the heap over its trim threshold (twice the mmap one): a
+/// photo's decoded copy, its analysis copy and its mattes, tens of megabytes, came as fresh
+/// pages every time. Here blocks up to 32 MiB (the largest mmap threshold glibc accepts) come
+/// from the heap, and up to 128 MiB of its free top is kept. On one core, 6 photos of 12 MP:
+/// `analyze` 65,000-87,000 page faults -> 25,000 and 1.51-1.65 s -> 1.36-1.37 s, peak resident
+/// 117 -> 121-124 MiB. The studio gained 2 % from it, and its peak at 24 MP rose by up to
+/// 18 MiB (its renders are kept as well): it, the server and the worker keep glibc's defaults.
+pub fn keep_freed_memory() {
+    imp::keep_freed_memory();
 }
 
 /// Hands the allocator's free pages back to the system (`malloc_trim`): all of them, in every
@@ -68,6 +84,16 @@ mod imp {
         }
     }
 
+    pub(super) fn keep_freed_memory() {
+        // SAFETY: as in `limit_arenas`: mallopt changes two settings under the allocator's lock;
+        // 32 MiB is the largest mmap threshold glibc accepts on 64-bit targets (a refusal leaves
+        // the default, as without the call), and any trim threshold is valid.
+        unsafe {
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, 128 << 20);
+        }
+    }
+
     pub(super) fn hand_back() {
         // SAFETY: malloc_trim takes a size and only releases pages the allocator holds free,
         // under each arena's lock; no memory the program uses is touched.
@@ -80,6 +106,7 @@ mod imp {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 mod imp {
     pub(super) fn limit_arenas(_: i32) {}
+    pub(super) fn keep_freed_memory() {}
     pub(super) fn hand_back() {}
 }
 
@@ -106,7 +133,10 @@ mod tests {
         page_out(&EMBEDDED);
         page_out(&heap[1..]);
         limit_arenas();
+        keep_freed_memory();
         drop(vec![1u8; 64 << 20]);
+        let reused: Vec<u8> = (0..20 << 20).map(|i| (i % 241) as u8).collect();
+        drop(reused);
         hand_back();
         assert!(EMBEDDED.iter().enumerate().all(|(i, &v)| v == (i * 31 % 251) as u8));
         assert_eq!(heap, expected);

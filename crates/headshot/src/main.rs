@@ -273,6 +273,11 @@ fn main() -> ExitCode {
     // Before any thread starts: see headshot_memory.
     headshot_memory::limit_arenas();
     let cli = Cli::parse();
+    // Only the runs that report: their buffers are a photo's analysis, a few tens of megabytes,
+    // kept at little cost; the studio's renders would keep more (see headshot_memory).
+    if matches!(cli.command, Command::Analyze { .. } | Command::Eval { .. }) {
+        headshot_memory::keep_freed_memory();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
