@@ -12,8 +12,9 @@
 //!
 //! `limit_arenas` bounds the arenas by the cores at start-up, and `hand_back` returns the free
 //! pages after a step that freed a lot. The runs that only report on their photos go the other
-//! way (`keep_freed_memory`): their buffers are small, and reusing them saves the page faults. Off glibc both do nothing: other allocators (musl's,
-//! macOS', Windows') keep no such reserves.
+//! way (`keep_freed_memory`): their buffers are small, and reusing them saves the page faults.
+//! Off glibc all three do nothing: other allocators (musl's, macOS', Windows') keep no such
+//! reserves.
 
 /// Limits malloc to one arena per core the process may use (glibc's default allows eight per
 /// core; the threads that share an arena take turns at its lock, which with one arena per core
@@ -31,8 +32,8 @@ pub fn limit_arenas() {
 /// photo's decoded copy, its analysis copy and its mattes, tens of megabytes, came as fresh
 /// pages every time. Here blocks up to 32 MiB (the largest mmap threshold glibc accepts) come
 /// from the heap, and up to 128 MiB of its free top is kept. On one core, 6 photos of 12 MP:
-/// `analyze` 65,000-87,000 page faults -> 25,000 and 1.51-1.65 s -> 1.36-1.37 s, peak resident
-/// 117 -> 121-124 MiB. The studio gained 2 % from it, and its peak at 24 MP rose by up to
+/// `analyze` 65,000-87,000 page faults -> 25,000 and 1.48-1.54 s -> 1.34-1.38 s, peak resident
+/// 111-115 -> 123-125 MiB. The studio gained 2 % from it, and its peak at 24 MP rose by up to
 /// 18 MiB (its renders are kept as well): it, the server and the worker keep glibc's defaults.
 pub fn keep_freed_memory() {
     imp::keep_freed_memory();
@@ -116,7 +117,8 @@ mod tests {
 
     /// Paging data out never changes it, in the binary's data or on the heap (where a
     /// destructive advice such as MADV_DONTNEED would read back zeros), whole pages and ragged
-    /// ends alike; and handing free memory back leaves what is still allocated as it was.
+    /// ends alike; handing free memory back leaves what is still allocated as it was; and memory
+    /// kept for reuse still comes back zeroed where zeroes are asked for.
     #[test]
     fn the_memory_advice_never_changes_what_the_program_reads() {
         static EMBEDDED: [u8; 3 * 4096 + 123] = {
@@ -133,10 +135,10 @@ mod tests {
         page_out(&EMBEDDED);
         page_out(&heap[1..]);
         limit_arenas();
-        keep_freed_memory();
         drop(vec![1u8; 64 << 20]);
-        let reused: Vec<u8> = (0..20 << 20).map(|i| (i % 241) as u8).collect();
-        drop(reused);
+        keep_freed_memory();
+        drop((0..20 << 20).map(|i| (i % 241) as u8 + 1).collect::<Vec<u8>>());
+        assert!(vec![0u8; 20 << 20].iter().all(|&v| v == 0));
         hand_back();
         assert!(EMBEDDED.iter().enumerate().all(|(i, &v)| v == (i * 31 % 251) as u8));
         assert_eq!(heap, expected);
