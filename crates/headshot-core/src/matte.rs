@@ -393,18 +393,18 @@ fn guided_exact(guide: &RgbImage, p: &[f32], w: usize, h: usize, r: usize, eps: 
 
 /// The guided filter with its models fitted on blocks `step` pixels wide (see `guided_filter`).
 ///
-/// Both passes at full resolution walk the rows as slices, block by block, with the guide's grey
-/// levels of a row worked out once for both: the analysis matte of a 12 MP photo is two million
-/// pixels, and a division to find each one's block, bounds checks and a grey level computed
-/// twice were most of the filter's time. The sums are made in the same order as pixel by pixel,
-/// so the result is the same to the bit.
+/// Both passes at full resolution walk the rows as slices, block by block, each with the row's
+/// grey levels worked out in one loop the compiler vectorises: the analysis matte of a 12 MP
+/// photo is two million pixels, and a division to find each one's block and a bounds check on
+/// every read were much of the filter's time. The sums are made in the same order as pixel by
+/// pixel, so the result is the same to the bit.
 fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, eps: f32, step: usize) -> Vec<f32> {
     // The guide and the matte as block means on the reduced grid, with the window scaled to it.
     let (lw, lh) = (w.div_ceil(step), h.div_ceil(step));
     let r = ((radius as f32 / step as f32).round() as usize).max(1);
     let mut low = vec![[0f32; 4]; lw * lh];
     let mut grey = vec![0f32; w];
-    for (y, (pixels, matte)) in guide.as_raw().chunks_exact(3 * w).zip(p.chunks_exact(w)).take(h).enumerate() {
+    for (y, (pixels, matte)) in guide.as_raw().chunks_exact(3 * w).zip(p.chunks_exact(w)).enumerate() {
         grey_row(pixels, &mut grey);
         let cells = &mut low[(y / step) * lw..(y / step + 1) * lw];
         for ((cell, g), m) in cells.iter_mut().zip(grey.chunks(step)).zip(matte.chunks(step)) {
@@ -427,19 +427,19 @@ fn guided_on_grid(guide: &RgbImage, p: &[f32], w: usize, h: usize, radius: u32, 
     // Back to full resolution: the coefficients interpolated between the blocks' centres, then
     // applied to the guide's own pixels.
     let columns: Vec<(usize, usize, f32)> = (0..w).map(|x| block_taps(x, step, lw)).collect();
-    let mut alpha = vec![0f32; w * h];
+    let mut alpha = Vec::with_capacity(w * h);
     let mut line = vec![[0f32; 2]; lw];
-    for (y, (pixels, out)) in guide.as_raw().chunks_exact(3 * w).zip(alpha.chunks_exact_mut(w)).enumerate() {
+    for (y, pixels) in guide.as_raw().chunks_exact(3 * w).enumerate() {
         let (ya, yb, fy) = block_taps(y, step, lh);
         for (l, (top, bottom)) in line.iter_mut().zip(coefficients[ya * lw..].iter().zip(&coefficients[yb * lw..])) {
             *l = [top[0] + (bottom[0] - top[0]) * fy, top[1] + (bottom[1] - top[1]) * fy];
         }
         grey_row(pixels, &mut grey);
-        for ((o, &g), &(xa, xb, fx)) in out.iter_mut().zip(&grey).zip(&columns) {
+        alpha.extend(grey.iter().zip(&columns).map(|(&g, &(xa, xb, fx))| {
             let (l, r) = (line[xa], line[xb]);
             let (a, b) = (l[0] + (r[0] - l[0]) * fx, l[1] + (r[1] - l[1]) * fx);
-            *o = (a * g + b).clamp(0.0, 1.0);
-        }
+            (a * g + b).clamp(0.0, 1.0)
+        }));
     }
     alpha
 }
