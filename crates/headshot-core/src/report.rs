@@ -184,9 +184,9 @@ pub struct OutputReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub included_despite: Vec<crate::judge::Reason>,
     /// Team runs: this member's head size over the team's (their inter-eye distance as a share
-    /// of the frame, over the team's common share), when it differs by more than 2 %: a photo
-    /// with too little room around the head is framed tighter than the rest (above 1), rather
-    /// than cut.
+    /// of the frame, over the team's common share), in hundredths, when it differs by 1 % or
+    /// more: a photo with too little room around the head is framed tighter than the rest
+    /// (above 1), rather than cut.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team_size: Option<f32>,
     /// Team runs: the change of exposure, in stops, that brought this member's face towards
