@@ -79,9 +79,25 @@ pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
     sum as f64 / a.as_raw().len() as f64
 }
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test, in this run's folder (`headshot-tests/PID` in the
+/// system's temporary folder).
+///
+/// A run's folders are kept after it ends, to look into when a test fails, until the next run
+/// starts: the first call removes the folders of runs whose process is gone (a run leaves
+/// 100 MB or more, and runs add up on a disk shared with the build).
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("headshot-test-{}-{name}", std::process::id()));
+    static RUN: OnceLock<PathBuf> = OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        let root = std::env::temp_dir().join("headshot-tests");
+        for old in std::fs::read_dir(&root).into_iter().flatten().filter_map(|e| e.ok()) {
+            let pid = old.file_name().to_string_lossy().parse::<u32>().ok();
+            if pid.is_some_and(|pid| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()) {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
+        }
+        root.join(std::process::id().to_string())
+    });
+    let dir = run.join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
