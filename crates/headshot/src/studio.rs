@@ -265,11 +265,13 @@ fn settle_team_plan(
 pub fn read_eyes(img: &RgbImage, analyzer: &Analyzer, near: Point) -> Option<(Point, f32)> {
     let (e, span) = read_eyes_once(img, analyzer, near)?;
     let w = img.width() as f32;
+    // A point of `img` in its mirror image, and back.
+    let mirror = |p: Point| Point::new(w - p.x, p.y);
     let mirrored = image::imageops::flip_horizontal(img);
-    let Some((m, mirrored_span)) = read_eyes_once(&mirrored, analyzer, Point::new(w - near.x, near.y)) else {
+    let Some((m, mirrored_span)) = read_eyes_once(&mirrored, analyzer, mirror(near)) else {
         return Some((e, span));
     };
-    Some((Point::new((e.x + w - m.x) / 2.0, (e.y + m.y) / 2.0), (span + mirrored_span) / 2.0))
+    Some((e.midpoint(mirror(m)), (span + mirrored_span) / 2.0))
 }
 
 /// `read_eyes` on `img` alone.

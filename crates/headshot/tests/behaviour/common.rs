@@ -84,15 +84,19 @@ pub fn mean_abs_diff(a: &RgbImage, b: &RgbImage) -> f64 {
 ///
 /// A run's folders are kept after it ends, to look into when a test fails, until the next run
 /// starts: the first call removes the folders of runs whose process is gone (a run leaves
-/// 100 MB or more, and runs add up on a disk shared with the build).
+/// 100 MB or more, and runs add up on a disk shared with the build). Where there is no /proc
+/// to tell which processes are alive, nothing is removed: a run going on beside this one
+/// would lose its folders.
 pub fn scratch(name: &str) -> PathBuf {
     static RUN: OnceLock<PathBuf> = OnceLock::new();
     let run = RUN.get_or_init(|| {
         let root = std::env::temp_dir().join("headshot-tests");
-        for old in std::fs::read_dir(&root).into_iter().flatten().filter_map(|e| e.ok()) {
-            let pid = old.file_name().to_string_lossy().parse::<u32>().ok();
-            if pid.is_some_and(|pid| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()) {
-                let _ = std::fs::remove_dir_all(old.path());
+        let ended = |pid: u32| pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists();
+        if Path::new("/proc/self").exists() {
+            for old in std::fs::read_dir(&root).into_iter().flatten().filter_map(|e| e.ok()) {
+                if old.file_name().to_string_lossy().parse::<u32>().is_ok_and(ended) {
+                    let _ = std::fs::remove_dir_all(old.path());
+                }
             }
         }
         root.join(std::process::id().to_string())
